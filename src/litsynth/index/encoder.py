@@ -107,3 +107,10 @@ class Encoder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def get_encoder(name: str, device: str = "cpu", batch_size: int = 32) -> Encoder:
+    """One shared Encoder per (model, device, batch size) in this process: loading the model
+    takes seconds, and the datastore, the extractive synthesis and the support judge all use it."""
+    return Encoder(name, device=device, batch_size=batch_size)
