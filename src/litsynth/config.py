@@ -14,12 +14,19 @@ import hashlib
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from litsynth.errors import ConfigError
 
@@ -117,8 +124,12 @@ class VerifySettings(_Section):
     judge: Literal["align", "lm", "nli"] = Field(
         "align", description="Support judge: deterministic alignment, LM, or NLI model."
     )
-    threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="Support score at or above which a cite holds."
+    threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Support score at or above which a cite holds; None = the judge's own "
+        "default (the alignment judge's is calibrated on SciFact, LM and NLI judges use 0.5).",
     )
     nli_model: str | None = Field(None, description="NLI CrossEncoder model directory.")
 
@@ -196,7 +207,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # load_settings adds the preset/config-file layer below the environment.
-        return (init_settings, _FlatEnvSource(settings_cls), env_settings)
+        return (init_settings, _FlatEnvSource(settings_cls), _NestedEnvSource(settings_cls))
 
     def home_path(self) -> Path:
         return Path(self.home).expanduser()
@@ -257,7 +268,9 @@ class _FlatEnvSource(PydanticBaseSettingsSource):
 def preset_names() -> list[str]:
     """Names of the bundled presets (``--preset NAME``)."""
     folder = resources.files("litsynth") / "presets"
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
@@ -313,11 +326,24 @@ def load_settings(
     layered = _layered_class(base)
     try:
         built = layered(**flags)
+    except SettingsError as exc:
+        raise ConfigError(f"invalid settings in the environment: {exc}") from exc
     except ValidationError as exc:
         lines = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from exc
     # Hand back a plain Settings (picklable); every field is given, so env is not re-applied.
-    return Settings.model_construct(**{name: getattr(built, name) for name in Settings.model_fields})
+    return Settings.model_construct(
+        **{name: getattr(built, name) for name in Settings.model_fields}
+    )
+
+
+class _NestedEnvSource(EnvSettingsSource):
+    """``LITSYNTH_<SECTION>__<KEY>`` variables, without the flat aliases (``LITSYNTH_LLM`` would
+    otherwise be read as the whole ``llm`` section)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        flat = {name.lower() for name in FLAT_ENV}
+        return {k: v for k, v in super()._load_env_vars().items() if k.lower() not in flat}
 
 
 class _DictSource(PydanticBaseSettingsSource):
@@ -348,19 +374,24 @@ def _layered_class(file_layer: dict[str, Any]) -> type[Settings]:
             return (
                 init_settings,
                 _FlatEnvSource(settings_cls),
-                env_settings,
+                _NestedEnvSource(settings_cls),
                 _DictSource(settings_cls, file_layer),
             )
 
     return _Layered
 
 
-def fingerprint(settings: Settings) -> str:
-    """Hash of the settings that change what is stored in an index (embedding model, chunk
-    parameters, index factory). A datastore refuses to mix fingerprints."""
-    relevant = {
+def fingerprint_fields(settings: Settings) -> dict[str, Any]:
+    """The settings that change what is stored in an index (embedding model, chunk
+    parameters, index factory), as hashed by :func:`fingerprint`."""
+    return {
         "embedding": settings.embedding.model,
         "chunk": settings.chunk.model_dump(),
         "index": settings.index.factory,
     }
+
+
+def fingerprint(settings: Settings) -> str:
+    """Hash of :func:`fingerprint_fields`. A datastore refuses to mix fingerprints."""
+    relevant = fingerprint_fields(settings)
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,5 @@
+"""``python -m litsynth`` = the ``litsynth`` command."""
+
+from litsynth.cli import main
+
+main()

