@@ -6,12 +6,21 @@ import re
 
 # Abbreviations after which a period does not end a sentence (lower-cased, without the dot).
 _ABBREVIATIONS = frozenset(
-    ["e.g", "i.e", "et", "al", "fig", "figs", "eq", "eqs", "ref", "refs", "vs", "cf", "approx", "ca", "no", "nos", "vol", "sec", "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "inc", "ltd", "co", "resp", "al", "est", "sp", "spp", "var", "suppl", "tab"]
+    "e.g i.e et al fig figs eq eqs ref refs vs cf approx ca no nos vol sec dr mr mrs ms prof "
+    "st jr sr inc ltd co resp al est sp spp var suppl tab".split()
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _TOKEN_WORD = re.compile(r"[A-Za-z0-9]+")
 _STOPWORDS = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "also", "may", "might", "must", "shall", "can", "using", "used", "use", "based", "via", "within", "without", "whether", "among", "across", "however", "therefore", "thus"]
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    also may might must shall can using used use based via within without whether among across
+    however therefore thus""".split()
 )
 
 
