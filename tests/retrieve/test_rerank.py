@@ -21,7 +21,7 @@ from litsynth.retrieve.rerank import (
 
 # The scripted LM test double lives beside the synthesis tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synthesize"))
-from scripted_llm import ScriptedLLM  # noqa: E402
+from scripted_llm import ScriptedLLM
 
 
 def make_hit(paper: str, ordinal: int, score: float, *, cites: int | None = None) -> Hit:
@@ -88,7 +88,7 @@ def test_make_reranker_picks_backend_or_refuses() -> None:
     auto = make_reranker(RerankSettings(model="/models/ce", citation_prior=0.5))
     assert isinstance(auto, CrossEncoderReranker) and auto.citation_prior == 0.5
     assert isinstance(make_reranker(RerankSettings(backend="lm"), ScriptedLLM([])), LMReranker)
-    with pytest.raises(ConfigError, match="rerank.model"):
+    with pytest.raises(ConfigError, match=r"rerank\.model"):
         make_reranker(RerankSettings(backend="cross-encoder"))
     with pytest.raises(ConfigError, match="language model"):
         make_reranker(RerankSettings(backend="lm"))
