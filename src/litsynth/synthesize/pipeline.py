@@ -1,0 +1,532 @@
+"""The OpenScholar loop with a language model: one question -> a verified, cited Answer.
+
+    retrieve -> rerank -> draft -> feedback -> feedback_retrieve -> revise -> judge -> verification
+
+Every stage is recorded in ``Answer.stages`` (CONTRACT.md trace names, in that order); a stage
+that does not run is present with ``skipped`` and the reason. Model output is untrusted: marker
+forms are normalised, markers beyond the evidence set are dropped, appended reference lists are
+stripped, and malformed structured output degrades the answer with a warning. A revision is kept
+only when a pairwise LM judgement, asked in both orders, prefers it; never by its length.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from litsynth.errors import LLMError
+from litsynth.llm.base import LLM, Completion
+from litsynth.llm.structured import chat_json
+from litsynth.records import Answer, Hit, Stage
+from litsynth.retrieve.rerank import Reranker, RerankReport, select_top
+from litsynth.synthesize import prompts
+from litsynth.synthesize.markers import find_markers, normalise_markers, renumber_markers
+from litsynth.synthesize.references import build_references
+from litsynth.synthesize.verify import verify_answer
+
+if TYPE_CHECKING:
+    from litsynth.config import Settings
+    from litsynth.synthesize.judges import SupportJudge
+
+Retrieve = Callable[[str, int], list[Hit]]
+Fallback = Callable[[str, list[Hit]], Answer]
+Progress = Callable[[str], None]
+
+#: Stage names in trace order (CONTRACT.md).
+STAGES = (
+    "retrieve",
+    "rerank",
+    "draft",
+    "feedback",
+    "feedback_retrieve",
+    "revise",
+    "judge",
+    "verification",
+)
+#: New passages a single feedback query may add to the evidence set.
+NEW_PASSAGES_PER_QUERY = 2
+#: Completion budget of the small structured calls.
+FEEDBACK_TOKENS_PER_ITEM = 60
+JUDGE_TOKENS = 12
+
+NO_EVIDENCE = (
+    "No relevant evidence was found in the searched sources for this question, so no answer "
+    "is given."
+)
+LM_ABSTAINED = (
+    "The retrieved passages do not contain enough evidence to answer this question, so no "
+    "answer is given."
+)
+NOTHING_SUPPORTED = (
+    "No statement of the generated answer was supported by the passage it cited, so no answer "
+    "is given."
+)
+
+_REFERENCE_HEADING = re.compile(
+    r"^[ \t]*(?:#+[ \t]*)?\**(?:references|sources|bibliography|citations|works cited)"
+    r"[ \t]*:?[ \t]*\**:?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_REFERENCE_LINE = re.compile(r"^\s*(?:[-*]\s*)?\[\d+\]\s*\S")
+
+
+def strip_reference_list(text: str) -> str:
+    """``text`` without a reference list the model appended: everything from a ``References``
+    (or ``Sources``, ``Bibliography``…) heading line on, or two or more trailing lines that
+    start with a marker (``[1] Smith et al. …``)."""
+    heading = _REFERENCE_HEADING.search(text)
+    if heading:
+        text = text[: heading.start()]
+    lines = text.rstrip().split("\n")
+    tail = 0
+    while tail < len(lines) and _REFERENCE_LINE.match(lines[len(lines) - 1 - tail]):
+        tail += 1
+    if tail >= 2:
+        lines = lines[: len(lines) - tail]
+    return "\n".join(lines).strip()
+
+
+def clean_lm_text(text: str, n_ctxs: int) -> tuple[str, list[int]]:
+    """Model text made safe to verify: reference list stripped, markers in the adjacent form
+    (``[1, 2]`` -> ``[1][2]``), markers outside ``1..n_ctxs`` removed. Returns the text and
+    the removed marker numbers."""
+    text = normalise_markers(strip_reference_list(text.strip()))
+    invalid = sorted({n for n in find_markers(text) if not 1 <= n <= n_ctxs})
+    if invalid:
+        text = renumber_markers(text, dict.fromkeys(invalid))
+        text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+        text = re.sub(r"[ \t]{2,}", " ", text)
+    return text.strip(), invalid
+
+
+def is_abstention(raw: str) -> bool:
+    """Whether the model said the passages cannot answer: it wrote the sentinel and cited
+    nothing (a cited answer that also mentions the sentinel is kept, minus the sentinel)."""
+    return prompts.INSUFFICIENT in raw and not find_markers(raw)
+
+
+def _passage_texts(hits: list[Hit]) -> list[prompts.PassageText]:
+    return [(h.paper.title, h.passage.text) for h in hits]
+
+
+def _brief(hit: Hit) -> dict[str, Any]:
+    """A hit as the trace shows it: ids and every score it has."""
+    return {
+        "passage_id": hit.passage.id,
+        "paper_id": hit.paper.id,
+        "score": round(hit.score, 6),
+        "scores": {k: v for k, v in hit.scores.items() if v is not None},
+    }
+
+
+@dataclass
+class _StageClock:
+    """Times one stage and collects the LM calls made in it."""
+
+    name: str
+    started: float = field(default_factory=time.perf_counter)
+    completions: list[Completion] = field(default_factory=list)
+
+    def done(self, data: dict[str, Any]) -> Stage:
+        calls = self.completions
+        costs = [c.cost_usd for c in calls]
+        if calls:
+            data["evaluated_prompt_tokens"] = sum(c.evaluated_prompt_tokens for c in calls)
+        return Stage(
+            name=self.name,
+            seconds=time.perf_counter() - self.started,
+            tokens_in=sum(c.prompt_tokens for c in calls),
+            tokens_out=sum(c.completion_tokens for c in calls),
+            cost_usd=None if any(c is None for c in costs) else float(sum(c for c in costs if c)),
+            data=data,
+        )
+
+
+@dataclass
+class _FeedbackItem:
+    feedback: str
+    query: str | None
+
+
+def parse_feedback(data: Any, max_items: int) -> list[_FeedbackItem] | None:
+    """``{"items": [{"feedback", "query"}]}`` (or the bare list) -> at most ``max_items``
+    items; ``None`` when the reply has no usable item list. Items without text are dropped."""
+    raw = data.get("items") if isinstance(data, dict) else data
+    if not isinstance(raw, list):
+        return None
+    items: list[_FeedbackItem] = []
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get("feedback"), str):
+            continue
+        feedback = entry["feedback"].strip()
+        query = entry.get("query")
+        query = query.strip() if isinstance(query, str) and query.strip() else None
+        if feedback:
+            items.append(_FeedbackItem(feedback, query))
+    return items[:max_items]
+
+
+class _Run:
+    """State of one question through the loop."""
+
+    def __init__(
+        self,
+        question: str,
+        *,
+        retrieve: Retrieve,
+        llm: LLM,
+        reranker: Reranker,
+        judge: SupportJudge,
+        settings: Settings,
+        fallback: Fallback,
+        progress: Progress | None,
+    ) -> None:
+        self.question = question
+        self.retrieve = retrieve
+        self.llm = llm
+        self.reranker = reranker
+        self.judge = judge
+        self.settings = settings
+        self.fallback = fallback
+        self.progress = progress
+        self.answer = Answer(question=question, text="", mode="lm")
+        self.ctxs: list[Hit] = []
+
+    # ------------------------------------------------------------------ helpers
+
+    def _start(self, name: str) -> _StageClock:
+        if self.progress is not None:
+            self.progress(name)
+        return _StageClock(name)
+
+    def _add(self, stage: Stage) -> None:
+        self.answer.stages.append(stage)
+
+    def _skip_rest(self, reason: str) -> None:
+        done = {s.name for s in self.answer.stages}
+        for name in STAGES:
+            if name not in done:
+                self._add(Stage(name, cost_usd=0.0, skipped=reason))
+
+    def _warn(self, message: str) -> None:
+        self.answer.warnings.append(message)
+
+    def _abstain(self, text: str, reason: str) -> Answer:
+        self.answer.text = text
+        self.answer.ctxs = []
+        self.answer.citations = []
+        self.answer.references = []
+        self._skip_rest(reason)
+        return self.answer
+
+    def _rerank(self, query: str, hits: list[Hit], report: RerankReport) -> list[Hit]:
+        ranked = self.reranker.rerank(query, hits, report=report)
+        self.answer.warnings.extend(report.warnings)
+        return ranked
+
+    def _chat(self, clock: _StageClock, messages: list[dict[str, str]]) -> str:
+        completion = self.llm.chat(
+            messages,
+            max_tokens=self.settings.llm.max_tokens,
+            temperature=self.settings.llm.temperature,
+        )
+        clock.completions.append(completion)
+        return completion.text
+
+    # ------------------------------------------------------------------ stages
+
+    def run(self) -> Answer:
+        if not self._retrieve_and_rerank():
+            return self._abstain(NO_EVIDENCE, "no evidence")
+        draft = self._draft()
+        if draft is None:
+            return self.answer
+        if draft == prompts.INSUFFICIENT:
+            return self._abstain(LM_ABSTAINED, "the LM found the evidence insufficient")
+        text = self._refine(draft)
+        return self._verify(text)
+
+    def _retrieve_and_rerank(self) -> bool:
+        settings = self.settings
+        clock = self._start("retrieve")
+        k = settings.rerank.candidates
+        hits = self.retrieve(self.question, k)
+        self._add(
+            clock.done({"query": self.question, "k": k, "passages": [_brief(h) for h in hits]})
+        )
+        if not hits:
+            return False
+        clock = self._start("rerank")
+        report = RerankReport()
+        ranked = self._rerank(self.question, hits, report)
+        clock.completions.extend(report.completions)
+        self.ctxs = select_top(
+            ranked,
+            settings.retrieval.per_paper,
+            settings.retrieval.top_n,
+            min_score=settings.retrieval.min_score,
+        )
+        self._add(
+            clock.done(
+                {
+                    "reranker": getattr(self.reranker, "name", type(self.reranker).__name__),
+                    "passages_in": len(hits),
+                    "passages_out": [_brief(h) for h in self.ctxs],
+                    "warnings": report.warnings,
+                }
+            )
+        )
+        return bool(self.ctxs)
+
+    def _draft(self) -> str | None:
+        """The cleaned draft, ``INSUFFICIENT`` when the LM abstains, or ``None`` when the
+        extractive fallback has produced the answer."""
+        clock = self._start("draft")
+        try:
+            raw = self._chat(clock, prompts.draft_messages(self.question, self._passages()))
+        except LLMError as exc:
+            self._add(clock.done({"error": str(exc)}))
+            self._use_fallback(f"LM draft failed ({exc}); extractive synthesis used instead")
+            return None
+        if is_abstention(raw):
+            self._add(clock.done({"raw": raw, "abstained": True}))
+            return prompts.INSUFFICIENT
+        text, dropped = clean_lm_text(raw.replace(prompts.INSUFFICIENT, ""), len(self.ctxs))
+        self._note_dropped("draft", dropped)
+        self._add(clock.done({"raw": raw, "text": text, "dropped_markers": dropped}))
+        if not text:
+            self._use_fallback("LM returned an empty draft; extractive synthesis used instead")
+            return None
+        return text
+
+    def _use_fallback(self, warning: str) -> None:
+        fallback = self.fallback(self.question, self.ctxs)
+        ours = self.answer.stages
+        fallback.stages = ours + [s for s in fallback.stages if s.name not in {"retrieve"}]
+        fallback.warnings = [*self.answer.warnings, warning, *fallback.warnings]
+        self.answer = fallback
+
+    def _note_dropped(self, stage: str, dropped: list[int]) -> None:
+        if dropped:
+            listed = "".join(f"[{n}]" for n in dropped)
+            self._warn(
+                f"{stage}: removed citations to passages that do not exist: {listed} "
+                f"(the evidence set has {len(self.ctxs)})"
+            )
+
+    def _passages(self) -> list[prompts.PassageText]:
+        return _passage_texts(self.ctxs)
+
+    def _refine(self, draft: str) -> str:
+        """Feedback, feedback retrieval, revision and judgement; returns the text to verify."""
+        feedback = self.settings.feedback
+        if not feedback.enabled or feedback.max_items == 0:
+            self._skip_until("verification", "feedback disabled")
+            return draft
+        items = self._feedback(draft)
+        if items is None:
+            self._skip_until("verification", "feedback failed")
+            return draft
+        if not items:
+            self._skip_until("verification", "no feedback items")
+            return draft
+        self._feedback_retrieve(items)
+        revision = self._revise(draft, items)
+        if revision is None:
+            self._skip_until("verification", "no usable revision")
+            return draft
+        if not feedback.judge:
+            self._add(Stage("judge", cost_usd=0.0, skipped="judge disabled: revision kept"))
+            self._record_decision(kept=True, reason="judge disabled")
+            return revision
+        return revision if self._judge(draft, revision) else draft
+
+    def _skip_until(self, stop: str, reason: str) -> None:
+        done = {s.name for s in self.answer.stages}
+        for name in STAGES[: STAGES.index(stop)]:
+            if name not in done:
+                self._add(Stage(name, cost_usd=0.0, skipped=reason))
+
+    def _feedback(self, draft: str) -> list[_FeedbackItem] | None:
+        clock = self._start("feedback")
+        max_items = self.settings.feedback.max_items
+        data, completions, warnings = chat_json(
+            self.llm,
+            prompts.feedback_messages(self.question, self._passages(), draft, max_items),
+            prompts.feedback_schema(max_items),
+            max_tokens=20 + FEEDBACK_TOKENS_PER_ITEM * max_items,
+        )
+        clock.completions.extend(completions)
+        items = parse_feedback(data, max_items)
+        self.answer.warnings.extend(f"feedback: {w}" for w in warnings)
+        if items is None:
+            self._warn("feedback output was not usable; kept the draft")
+        self._add(
+            clock.done(
+                {
+                    "items": [vars(i) for i in items or []],
+                    "raw": completions[-1].text if completions else "",
+                }
+            )
+        )
+        return items
+
+    def _feedback_retrieve(self, items: list[_FeedbackItem]) -> None:
+        queries = [i.query for i in items if i.query]
+        if not queries:
+            self._add(Stage("feedback_retrieve", cost_usd=0.0, skipped="no feedback queries"))
+            return
+        clock = self._start("feedback_retrieve")
+        settings = self.settings
+        known = {h.passage.id for h in self.ctxs}
+        per_query: list[dict[str, Any]] = []
+        for query in queries:
+            hits = self.retrieve(query, settings.rerank.candidates)
+            report = RerankReport()
+            ranked = self._rerank(query, hits, report)
+            clock.completions.extend(report.completions)
+            added = self._append_new(ranked, known)
+            per_query.append(
+                {
+                    "query": query,
+                    "retrieved": len(hits),
+                    "added": [{**_brief(h), "marker": self.ctxs.index(h) + 1} for h in added],
+                }
+            )
+        self._add(clock.done({"queries": per_query, "ctxs": len(self.ctxs)}))
+
+    def _append_new(self, ranked: list[Hit], known: set[str]) -> list[Hit]:
+        """Append up to ``NEW_PASSAGES_PER_QUERY`` unseen passages, keeping the per-paper cap;
+        existing passages keep their numbers."""
+        per_paper = self.settings.retrieval.per_paper
+        min_score = self.settings.retrieval.min_score
+        counts: dict[str, int] = {}
+        for hit in self.ctxs:
+            counts[hit.paper.id] = counts.get(hit.paper.id, 0) + 1
+        added: list[Hit] = []
+        for hit in ranked:
+            if len(added) >= NEW_PASSAGES_PER_QUERY:
+                break
+            if hit.passage.id in known or hit.score < min_score:
+                continue
+            if counts.get(hit.paper.id, 0) >= per_paper:
+                continue
+            counts[hit.paper.id] = counts.get(hit.paper.id, 0) + 1
+            known.add(hit.passage.id)
+            self.ctxs.append(hit)
+            added.append(hit)
+        return added
+
+    def _revise(self, draft: str, items: list[_FeedbackItem]) -> str | None:
+        clock = self._start("revise")
+        messages = prompts.revise_messages(
+            self.question, self._passages(), draft, [i.feedback for i in items]
+        )
+        try:
+            raw = self._chat(clock, messages)
+        except LLMError as exc:
+            self._warn(f"revision failed ({exc}); kept the draft")
+            self._add(clock.done({"error": str(exc), "kept": False, "reason": "LM error"}))
+            return None
+        text, dropped = clean_lm_text(raw.replace(prompts.INSUFFICIENT, ""), len(self.ctxs))
+        if not text or is_abstention(raw):
+            self._warn("revision was empty or abstained; kept the draft")
+            self._add(clock.done({"raw": raw, "kept": False, "reason": "empty revision"}))
+            return None
+        self._note_dropped("revision", dropped)
+        self._add(clock.done({"raw": raw, "text": text, "dropped_markers": dropped}))
+        return text
+
+    def _record_decision(self, *, kept: bool, reason: str) -> None:
+        revise = next(s for s in self.answer.stages if s.name == "revise")
+        revise.data.update(kept=kept, reason=reason)
+
+    def _judge(self, draft: str, revision: str) -> bool:
+        """Asks the LM twice, with the answers in both orders, which is better; the revision
+        is kept only when both judgements prefer it (a split vote is position bias)."""
+        clock = self._start("judge")
+        passages = self._passages()
+        votes: list[dict[str, Any]] = []
+        for order in (("draft", "revision"), ("revision", "draft")):
+            texts = {"draft": draft, "revision": revision}
+            messages = prompts.judge_messages(
+                self.question, passages, texts[order[0]], texts[order[1]]
+            )
+            data, completions, warnings = chat_json(
+                self.llm, messages, prompts.judge_schema(), max_tokens=JUDGE_TOKENS
+            )
+            clock.completions.extend(completions)
+            better = str(data.get("better", "")).strip().upper() if isinstance(data, dict) else ""
+            prefers = {"A": order[0], "B": order[1]}.get(better[:1])
+            votes.append({"order": list(order), "better": better or None, "prefers": prefers})
+            if warnings:
+                votes[-1]["warnings"] = warnings
+        prefs = [v.get("prefers") for v in votes]
+        if len(prefs) == 2 and all(p == "revision" for p in prefs):
+            kept, reason = True, "the judge preferred the revision in both orders"
+        elif len(prefs) == 2 and all(p == "draft" for p in prefs):
+            kept, reason = False, "the judge preferred the draft in both orders"
+        elif any(p is None for p in prefs) or len(prefs) < 2:
+            kept, reason = False, "judgement unusable; kept the draft"
+        else:
+            kept, reason = False, "judgements disagreed between orders (position bias); kept draft"
+        self._add(clock.done({"votes": votes, "kept": kept, "reason": reason}))
+        self._record_decision(kept=kept, reason=reason)
+        return kept
+
+    def _verify(self, text: str) -> Answer:
+        clock = self._start("verification")
+        result = verify_answer(
+            text,
+            [h.passage.text for h in self.ctxs],
+            self.judge,
+            fix=True,
+            passage_ids=[h.passage.id for h in self.ctxs],
+        )
+        self.answer.warnings.extend(result.warnings)
+        self._add(clock.done({**result.to_dict(), "text_before": text}))
+        survived = [
+            c
+            for c in result.citations
+            if c.action != "removed" and c.verdict in ("supported", "unknown")
+        ]
+        if not survived:
+            self._warn("no citation was supported by its passage; the answer abstains")
+            return self._abstain(NOTHING_SUPPORTED, "nothing supported")
+        self.answer.text = result.text
+        self.answer.citations = result.citations
+        self.answer.ctxs = self.ctxs
+        self.answer.references = build_references(result.text, self.ctxs)
+        return self.answer
+
+
+def answer_with_lm(
+    question: str,
+    *,
+    retrieve: Retrieve,
+    llm: LLM,
+    reranker: Reranker,
+    judge: SupportJudge,
+    settings: Settings,
+    fallback: Fallback,
+    progress: Progress | None = None,
+) -> Answer:
+    """Answer ``question`` with the LM loop (``mode="lm"``).
+
+    ``retrieve(query, k)`` returns fused hits best first; ``judge`` checks citation support;
+    ``fallback(question, hits)`` (the extractive synthesis) answers when the draft call fails,
+    with a warning. ``progress(stage_name)`` is called as each stage starts."""
+    run = _Run(
+        question,
+        retrieve=retrieve,
+        llm=llm,
+        reranker=reranker,
+        judge=judge,
+        settings=settings,
+        fallback=fallback,
+        progress=progress,
+    )
+    return run.run()
