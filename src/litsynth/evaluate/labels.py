@@ -3,7 +3,8 @@
 Strict: the answer must state the label up front. After citation markers, markdown emphasis,
 quotes and a lead-in such as ``Answer:`` / ``The claim is`` are removed, the first word must
 be a label word (``"Yes, but..."`` -> yes); ``not <label>`` states the other label
-(``"Not true."`` -> false). Anything else is unparsed and counts as wrong.
+(``"Not true."`` -> false). An answer that opens by restating the options (``"True or
+false? ..."``) and anything else is unparsed and counts as wrong.
 
 Compat: the reference script's ``compute_match``: correct when the gold label occurs anywhere
 in the lower-cased answer as a substring, so ``"not true"`` matches gold ``true``, and any
@@ -34,7 +35,7 @@ def parse_label(task: str, output: str) -> str | None:
     text = _NOISE.sub("", strip_markers(output).lower())
     text = _NOISE.sub("", _LEAD_IN.sub("", text, count=1))
     words = _WORD.findall(text[:40])
-    if not words:
+    if not words or words[1:2] == ["or"]:  # "True or false? ..." restates the options
         return None
     if words[0] in labels:
         return words[0]
