@@ -223,6 +223,17 @@ def test_failures_are_not_cached(httpserver: HTTPServer, clock, tmp_path) -> Non
     assert len(fake.requests(PATH)) == 2
 
 
+def test_a_broken_cache_file_is_only_a_miss(httpserver: HTTPServer, clock, tmp_path) -> None:
+    fake = FakeApi(httpserver)
+    httpserver.expect_request(PATH).respond_with_json({"n": 3})
+    broken = tmp_path / "http.sqlite3"
+    broken.write_bytes(b"this is not a database" * 100)
+    client = client_for(httpserver, clock, cache=ResponseCache(broken), cache_ttl=60)
+    assert client.get_json(PATH) == {"n": 3}
+    assert client.get_json(PATH) == {"n": 3}
+    assert len(fake.requests(PATH)) == 2
+
+
 def test_cache_key_covers_method_url_params_and_body_not_order() -> None:
     base = cache_key("GET", "http://h/p", {"a": 1, "b": 2}, None)
     assert base == cache_key("get", "http://h/p", {"b": 2, "a": 1}, None)

@@ -19,6 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,9 @@ class TokenBucket:
 class ResponseCache:
     """Successful JSON responses in SQLite, keyed by request (never by headers), with a TTL.
 
-    One short-lived connection per call keeps it safe across the threads of ``search_all``."""
+    One short-lived connection per call keeps it safe across the threads of ``search_all``.
+    The cache is an optimisation: an unreadable or unwritable cache file is logged and
+    treated as a miss, never as a failed search."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
@@ -113,41 +116,40 @@ class ResponseCache:
         with self._lock:
             if not self._ready:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
-        with self._lock:
-            if not self._ready:
-                conn.execute(
-                    "CREATE TABLE IF NOT EXISTS responses ("
-                    "key TEXT PRIMARY KEY, stored_at REAL NOT NULL, body TEXT NOT NULL)"
-                )
-                conn.commit()
+                with closing(sqlite3.connect(self.path, timeout=10)) as conn:
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS responses ("
+                        "key TEXT PRIMARY KEY, stored_at REAL NOT NULL, body TEXT NOT NULL)"
+                    )
+                    conn.commit()
                 self._ready = True
-        return conn
+        return sqlite3.connect(self.path, timeout=10)
 
     def get(self, key: str, ttl: float) -> Any | None:
         """The cached JSON for ``key`` if stored less than ``ttl`` seconds ago."""
-        conn = self._connect()
         try:
-            row = conn.execute(
-                "SELECT stored_at, body FROM responses WHERE key = ?", (key,)
-            ).fetchone()
-        finally:
-            conn.close()
-        if row is None or self._clock() - row[0] >= ttl:
+            with closing(self._connect()) as conn:
+                row = conn.execute(
+                    "SELECT stored_at, body FROM responses WHERE key = ?", (key,)
+                ).fetchone()
+            if row is None or self._clock() - row[0] >= ttl:
+                return None
+            return json.loads(row[1])
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            log.warning("response cache %s unreadable, ignoring it: %s", self.path, exc)
             return None
-        return json.loads(row[1])
 
     def put(self, key: str, data: Any) -> None:
         """Store ``data`` (already parsed JSON) under ``key``."""
-        conn = self._connect()
         try:
-            conn.execute(
-                "INSERT OR REPLACE INTO responses (key, stored_at, body) VALUES (?, ?, ?)",
-                (key, self._clock(), json.dumps(data, ensure_ascii=False)),
-            )
-            conn.commit()
-        finally:
-            conn.close()
+            with closing(self._connect()) as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO responses (key, stored_at, body) VALUES (?, ?, ?)",
+                    (key, self._clock(), json.dumps(data, ensure_ascii=False)),
+                )
+                conn.commit()
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("response cache %s unwritable, not caching: %s", self.path, exc)
 
 
 def cache_key(method: str, url: str, params: Mapping[str, Any] | None, body: Any | None) -> str:
