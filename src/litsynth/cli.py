@@ -288,7 +288,7 @@ def _batch_search(settings: Settings, queries: Path, run_out: Path, k: int, rera
     query_list = read_queries(queries)
     with Litsynth(settings, llm=False) as ls:
         run = ls.search_batch(query_list, k, rerank=rerank)
-    write_run(run, run_out, tag="litsynth")
+    write_run(run_out, {qid: dict(docs) for qid, docs in run.items()}, tag="litsynth")
     err.print(f"wrote {len(run)} queries × up to {k} documents to {run_out}")
 
 
@@ -483,11 +483,16 @@ def models_list(ctx: typer.Context, as_json: JsonOpt = False, config: ConfigOpt 
         settings = _settings(ctx, config=config)
         rows = list_models(settings.models_path())
         if as_json:
-            _print_json(rows)
+            _print_json(
+                [
+                    {"name": r.name, "path": str(r.path), "installed": r.installed, "size": r.size}
+                    for r in rows
+                ]
+            )
             return
         for row in rows:
-            mark = "installed" if row.get("installed") else "not installed"
-            typer.echo(f"{row['name']:<22} {mark:<14} {row.get('path') or ''}")
+            mark = "installed" if row.installed else "not installed"
+            typer.echo(f"{row.name:<22} {mark:<14} {row.path}")
 
 
 def main() -> None:
@@ -502,3 +507,9 @@ def main() -> None:
     except click.exceptions.Abort:
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# Evaluation commands live in their own module to keep this one readable.
+from litsynth import cli_eval as _cli_eval  # noqa: E402
+
+_cli_eval.register(eval_app, _settings, _domain_errors, _print_json)
