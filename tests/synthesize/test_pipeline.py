@@ -302,6 +302,17 @@ def test_garbage_feedback_json_keeps_the_draft_with_a_warning() -> None:
         assert stage(answer, name).skipped == "feedback failed"
 
 
+@pytest.mark.parametrize(
+    "reply", ['{"items": []}', '{"items": [{"feedback": " ", "query": null}]}']
+)
+def test_no_feedback_items_skips_revision_without_warning(reply: str) -> None:
+    answer, llm, _ = run({"draft": [DRAFT], "feedback": [reply]})
+    assert llm.kinds() == ["draft", "feedback"]
+    assert answer.text == DRAFT and not answer.warnings
+    for name in ("feedback_retrieve", "revise", "judge"):
+        assert stage(answer, name).skipped == "no feedback items"
+
+
 def test_llm_error_in_revision_keeps_the_draft() -> None:
     script = full_script("B", "A")
     script["revise"] = [LLMError("connection reset")]

@@ -205,9 +205,11 @@ class _Run:
     def _add(self, stage: Stage) -> None:
         self.answer.stages.append(stage)
 
-    def _skip_rest(self, reason: str) -> None:
+    def _skip(self, reason: str, *, before: str | None = None) -> None:
+        """Add every stage not yet run (up to ``before``, exclusive) as skipped."""
         done = {s.name for s in self.answer.stages}
-        for name in STAGES:
+        names = STAGES[: STAGES.index(before)] if before else STAGES
+        for name in names:
             if name not in done:
                 self._add(Stage(name, cost_usd=0.0, skipped=reason))
 
@@ -219,7 +221,7 @@ class _Run:
         self.answer.ctxs = []
         self.answer.citations = []
         self.answer.references = []
-        self._skip_rest(reason)
+        self._skip(reason)
         return self.answer
 
     def _rerank(self, query: str, hits: list[Hit], report: RerankReport) -> list[Hit]:
@@ -324,31 +326,25 @@ class _Run:
         """Feedback, feedback retrieval, revision and judgement; returns the text to verify."""
         feedback = self.settings.feedback
         if not feedback.enabled or feedback.max_items == 0:
-            self._skip_until("verification", "feedback disabled")
+            self._skip("feedback disabled", before="verification")
             return draft
         items = self._feedback(draft)
         if items is None:
-            self._skip_until("verification", "feedback failed")
+            self._skip("feedback failed", before="verification")
             return draft
         if not items:
-            self._skip_until("verification", "no feedback items")
+            self._skip("no feedback items", before="verification")
             return draft
         self._feedback_retrieve(items)
         revision = self._revise(draft, items)
         if revision is None:
-            self._skip_until("verification", "no usable revision")
+            self._skip("no usable revision", before="verification")
             return draft
         if not feedback.judge:
             self._add(Stage("judge", cost_usd=0.0, skipped="judge disabled: revision kept"))
             self._record_decision(kept=True, reason="judge disabled")
             return revision
         return revision if self._judge(draft, revision) else draft
-
-    def _skip_until(self, stop: str, reason: str) -> None:
-        done = {s.name for s in self.answer.stages}
-        for name in STAGES[: STAGES.index(stop)]:
-            if name not in done:
-                self._add(Stage(name, cost_usd=0.0, skipped=reason))
 
     def _feedback(self, draft: str) -> list[_FeedbackItem] | None:
         clock = self._start("feedback")
