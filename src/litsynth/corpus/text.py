@@ -17,11 +17,10 @@ _SPACE = re.compile(r"\s+")
 
 def clean_text(value: object) -> str:
     """``value`` as one line of plain text: HTML/XML tags removed, entities decoded,
-    whitespace collapsed. ``None`` and non-strings other than numbers give ``""``."""
-    if value is None:
-        return ""
+    whitespace collapsed. Anything but a string (``None``, a NaN from a spreadsheet) gives
+    ``""``."""
     if not isinstance(value, str):
-        value = str(value) if isinstance(value, int | float) else ""
+        return ""
     text = html.unescape(_TAG.sub(" ", value)) if "<" in value or "&" in value else value
     return _SPACE.sub(" ", text).strip()
 

@@ -157,7 +157,10 @@ def _authors(meta: ET.Element | None) -> list[Author]:
 
 
 def _licence(meta: ET.Element | None) -> str | None:
+    """The licence URL or text; older articles state it only in the copyright statement."""
     licence = find(meta, "permissions", "license")
-    if licence is None:
-        return None
-    return licence.get(_XLINK_HREF) or element_text(licence) or licence.get("license-type")
+    if licence is not None:
+        return licence.get(_XLINK_HREF) or element_text(licence) or licence.get("license-type")
+    statements = descendants(meta, "copyright-statement")
+    statement = element_text(statements[0]) if statements else ""
+    return statement if "creative commons" in statement.lower() else None
