@@ -101,8 +101,9 @@ def test_client_errors_are_not_retried(
 def test_slow_server_times_out_and_is_retried(httpserver: HTTPServer, clock) -> None:
     fake = FakeApi(httpserver)
     fake.slow(PATH, 0.3, {"late": True})
-    with pytest.raises(SourceError, match=r"timed out .*after 2 tries"):
+    with pytest.raises(SourceError, match=r"timed out") as caught:
         client_for(httpserver, clock, timeout=0.05, max_retries=1).get_json(PATH)
+    assert str(caught.value).endswith("after 2 tries")
     assert len(clock.sleeps) == 1
 
 

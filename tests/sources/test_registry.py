@@ -7,7 +7,7 @@ from scholarly_fakes import FakeSemanticScholar, openalex_work, s2_paper, youcom
 
 from litsynth.errors import UsageError
 from litsynth.records import Hit
-from litsynth.sources.base import SearchFilters
+from litsynth.sources.base import SearchFilters, Source
 from litsynth.sources.openalex import OpenAlexSource
 from litsynth.sources.registry import LIVE_SOURCES, build_live_sources, search_all
 from litsynth.sources.s2 import SemanticScholarSource
@@ -22,6 +22,7 @@ def test_build_keeps_order_skips_local_and_ignores_repeats(make_settings) -> Non
     built = build_live_sources(["web", "local", "s2", "web", "openalex"], make_settings())
     assert [type(s) for s in built] == [WebSearchSource, SemanticScholarSource, OpenAlexSource]
     assert [s.name for s in built] == ["web", "s2", "openalex"]
+    assert all(isinstance(s, Source) for s in built)
 
 
 def test_unknown_source_is_a_usage_error(make_settings) -> None:

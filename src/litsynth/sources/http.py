@@ -208,7 +208,8 @@ def translate_transport_error(exc: BaseException) -> _Failure:
     for kind, message, retryable in TRANSPORT_ERRORS:
         if isinstance(exc, kind):
             detail = str(exc).strip()
-            return _Failure(f"{message} ({detail})" if detail else message, retryable)
+            said = f"{message} ({detail})" if detail and detail.lower() != message else message
+            return _Failure(said, retryable)
     raise exc
 
 
