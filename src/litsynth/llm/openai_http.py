@@ -31,6 +31,17 @@ _MAX_RETRY_AFTER = 60.0
 RESPONSE_FORMATS: tuple[str | None, ...] = ("json_schema", "json_object", None)
 #: Statuses with which servers refuse a request body they do not understand.
 _REJECTED = (400, 422)
+
+
+def _rejects_format(response: httpx.Response, body: dict[str, Any]) -> bool:
+    """Whether the server refused the ``response_format`` of ``body``. llama-cpp-python's
+    server answers a format it does not know with HTTP 500 naming the field, so that counts
+    too (and is not retried as a server fault)."""
+    if "response_format" not in body or response.status_code < 400:
+        return False
+    return response.status_code in _REJECTED or "response_format" in response.text
+
+
 _TOKENIZE_ENDPOINTS = (("/extras/tokenize", "input"), ("/tokenize", "content"))
 
 
@@ -164,7 +175,7 @@ class OpenAICompatibleLLM:
             if kind is not None:
                 request["response_format"] = _response_format(kind, schema)
             response = self._post_with_retries(request)
-            if kind is None or response.status_code not in _REJECTED:
+            if kind is None or not _rejects_format(response, request):
                 if response.status_code < 400:
                     self._format_index = index
                 return response
@@ -193,6 +204,8 @@ class OpenAICompatibleLLM:
             raise _Retryable(f"timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise _Retryable(f"connection failed ({exc})") from exc
+        if _rejects_format(response, body):
+            return response
         if response.status_code == 429:
             raise _Retryable("rate limited (HTTP 429)", _retry_after(response))
         if response.status_code >= 500:
