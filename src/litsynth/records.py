@@ -18,8 +18,11 @@ CHANNELS: tuple[str, ...] = ("dense", "bm25", "s2", "openalex", "web", "rerank")
 #: Kinds of external id a Paper can carry, in the order they are preferred for its stable id.
 ID_KINDS: tuple[str, ...] = ("doi", "arxiv", "pmid", "s2", "s2corpus")
 
-Verdict = Literal["supported", "unsupported", "out-of-range"]
-SentenceVerdict = Literal["supported", "unsupported", "uncited"]
+#: "unknown" = the judge could not decide (e.g. unparsable LM output); the citation is kept.
+Verdict = Literal["supported", "unsupported", "out-of-range", "unknown"]
+SentenceVerdict = Literal["supported", "unsupported", "uncited", "unknown"]
+#: What verification did with a citation: kept it, removed it, or added it to the text.
+CitationAction = Literal["kept", "removed", "added"]
 Mode = Literal["lm", "extractive"]
 
 
@@ -167,13 +170,14 @@ class Hit:
 @dataclass
 class Citation:
     """One ``[n]`` marker in an answer: which sentence, which ctx (1-based ``marker``), the
-    support verdict and the judge's score."""
+    support verdict and the judge's score; ``action`` is what verification did with it."""
 
     sentence: int
     marker: int
     passage_id: str | None
     verdict: Verdict
     score: float | None = None
+    action: CitationAction | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
