@@ -15,6 +15,7 @@ from litsynth.corpus.readers import (
     read_arxiv_csv,
     read_beir,
     read_jats,
+    read_jsonl,
     read_medline,
     read_scifact,
     read_sqa,
@@ -239,3 +240,49 @@ def test_every_text_field_is_clean(data_dir: Path, relative: str, source: str) -
         for text in [item.paper.title, *(s.text for s in item.sections)]:
             assert text == " ".join(text.split())
             assert not re.search(r"</?[a-z-]+>", text)
+
+
+def test_generic_jsonl_with_semantic_scholar_fields(tmp_path: Path) -> None:
+    sha = "649def34f8be52c8b66281af98ae884c09aef38b"
+    rows = [
+        {
+            "paperId": sha,
+            "title": "Construction of the Literature Graph in Semantic Scholar",
+            "abstract": ["We describe a deployed system.", "It links papers."],
+            "year": 2018,
+            "authors": [{"authorId": "1741101", "name": "Waleed Ammar"}, "Dirk Groeneveld"],
+            "venue": "NAACL",
+            "citationCount": 300,
+            "externalIds": {"DOI": "10.18653/V1/N18-3011", "ArXiv": "1805.02262", "CorpusId": 1},
+            "url": f"https://www.semanticscholar.org/paper/{sha}",
+            "license": "CC BY",
+        },
+        {"id": 77, "text": "peS2o style: title and abstract in one text field.", "added": "x"},
+    ]
+    path = tmp_path / "s2.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    first, second = _documents(read_jsonl(path))
+    paper = first.paper
+    assert paper.id == "doi:10.18653/v1/n18-3011"
+    assert paper.external_ids == {
+        "doi": "10.18653/v1/n18-3011",
+        "arxiv": "1805.02262",
+        "s2corpus": "1",
+        "s2": sha,
+    }
+    assert paper.source_ids == {str(path.resolve()): sha}
+    assert paper.abstract == "We describe a deployed system. It links papers."
+    assert [(a.name, a.author_id) for a in paper.authors] == [
+        ("Waleed Ammar", "1741101"),
+        ("Dirk Groeneveld", None),
+    ]
+    assert (paper.year, paper.venue, paper.citation_count, paper.licence) == (
+        2018,
+        "NAACL",
+        300,
+        "CC BY",
+    )
+    assert paper.url == f"https://www.semanticscholar.org/paper/{sha}"
+    assert second.paper.id.startswith("h:") and second.paper.title == ""
+    assert second.sections[0].text.startswith("peS2o style")
+    assert second.paper.source_ids == {str(path.resolve()): "77"}

@@ -90,7 +90,7 @@ def _document(path: Path, line: int, record: Mapping[str, Any]) -> Document | Re
         line=line,
         raw_id=raw_id,
         title=record.get("title"),
-        abstract=record.get("abstract") if isinstance(record.get("abstract"), str) else "",
+        abstract=_joined(record.get("abstract")),
         body=[Section(body, "")] if isinstance(body, str) else [],
         external_ids=_external_ids(record, raw_id),
         authors=parse_authors(record.get("authors")),
@@ -101,6 +101,11 @@ def _document(path: Path, line: int, record: Mapping[str, Any]) -> Document | Re
         licence=_first(record, "licence", "license"),
         fields_of_study=_strings(_first(record, "fields_of_study", "fieldsOfStudy")),
     )
+
+
+def _joined(value: object) -> str:
+    """A text field given as a string or as a list of sentences."""
+    return value if isinstance(value, str) else " ".join(_strings(value))
 
 
 def _strings(value: object) -> list[str]:
