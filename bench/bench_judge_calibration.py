@@ -63,20 +63,23 @@ def load_pairs(data: Path, seed: int = 13) -> list[dict]:
     return pairs
 
 
-def compute_features(pairs: list[dict], judge: AlignmentJudge) -> list[np.ndarray]:
-    """Window features of every pair (weight-independent, so computed once)."""
+def compute_features(pairs: list[dict], judge: AlignmentJudge, cache: Path) -> list[np.ndarray]:
+    """Window features of every pair (weight-independent, so computed once). Progress is
+    saved to ``cache`` every 50 claims, so an interrupted run resumes where it stopped."""
+    done: dict[int, np.ndarray] = pickle.loads(cache.read_bytes()) if cache.is_file() else {}
     by_claim: dict[str, list[int]] = {}
     for i, pair in enumerate(pairs):
         by_claim.setdefault(pair["claim"], []).append(i)
-    features: list[np.ndarray | None] = [None] * len(pairs)
     start = time.perf_counter()
     for n, (claim, indexes) in enumerate(by_claim.items(), 1):
+        if all(i in done for i in indexes):
+            continue
         passages = [" ".join(pairs[i]["doc"]) for i in indexes]
-        for i, f in zip(indexes, judge.window_features(claim, passages), strict=True):
-            features[i] = f
-        if n % 100 == 0:
+        done.update(zip(indexes, judge.window_features(claim, passages), strict=True))
+        if n % 50 == 0 or n == len(by_claim):
+            cache.write_bytes(pickle.dumps(done))
             print(f"  features: {n}/{len(by_claim)} claims, {time.perf_counter() - start:.0f}s")
-    return features  # type: ignore[return-value]
+    return [done[i] for i in range(len(pairs))]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> np.ndarray:
@@ -198,7 +201,7 @@ def timing(judge: AlignmentJudge, pairs: list[dict]) -> None:
         f"{p['claim'].rstrip('.')} [{(i + 3) % 15 + 1}]." for i, p in enumerate(chosen[:10])
     )
     judge.encoder.encode(["warm up"])
-    judge._cache.clear()
+    judge.clear_cache()
     start = time.perf_counter()
     result = verify_answer(answer, ctxs, judge)
     cold = time.perf_counter() - start
@@ -220,11 +223,7 @@ def main() -> None:
     args = parser.parse_args()
     pairs = load_pairs(args.data)
     judge = AlignmentJudge(Encoder("all-MiniLM-L6-v2"))
-    if args.cache.is_file():
-        features = pickle.loads(args.cache.read_bytes())
-    else:
-        features = compute_features(pairs, judge)
-        args.cache.write_bytes(pickle.dumps(features))
+    features = compute_features(pairs, judge, args.cache)
     report(pairs, features)
     if args.timing:
         timing(judge, pairs)

@@ -98,6 +98,7 @@ def has_negation(text: str) -> bool:
 
 class AlignmentJudge:
     """Deterministic support judge: claim vs. the best-aligned sentence or 2-sentence window.
+    ``encoder`` defaults to the process-wide all-MiniLM-L6-v2 instance.
 
     For each window: cosine similarity of bi-encoder embeddings (a window's embedding is the
     normalised sum of its sentences'), the share of the claim's stemmed content words found in
@@ -108,11 +109,15 @@ class AlignmentJudge:
 
     def __init__(
         self,
-        encoder: Encoder,
+        encoder: Encoder | None = None,
         *,
         weights: AlignmentWeights = CALIBRATED,
         threshold: float | None = None,
     ) -> None:
+        if encoder is None:
+            from litsynth.index.encoder import get_encoder
+
+            encoder = get_encoder("all-MiniLM-L6-v2")
         self.encoder = encoder
         self.weights = weights
         self.threshold = weights.threshold if threshold is None else threshold
@@ -127,6 +132,10 @@ class AlignmentJudge:
             self._cache.clear()
         for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
             self._cache[text] = vector
+
+    def clear_cache(self) -> None:
+        """Forget the cached sentence embeddings."""
+        self._cache.clear()
 
     def window_features(self, claim: str, passages: list[str]) -> list[np.ndarray]:
         """Per passage, an (n_windows, 3) array of [cosine, overlap, negation mismatch] for
@@ -289,8 +298,4 @@ def make_judge(
                 "verify.judge = 'nli' needs verify.nli_model", hint="set it to a model folder"
             )
         return NLIJudge(settings.nli_model, threshold=threshold)
-    if encoder is None:
-        from litsynth.index.encoder import get_encoder
-
-        encoder = get_encoder("all-MiniLM-L6-v2")
     return AlignmentJudge(encoder, threshold=settings.threshold)

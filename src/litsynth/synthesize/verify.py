@@ -176,6 +176,8 @@ class _Verifier:
     ) -> None:
         index = marker - self.offset
         pid = self.passage_ids[index] if self.passage_ids and verdict != "out-of-range" else None
+        if score is not None and math.isnan(score):
+            score = None  # "unknown": keeps the JSON valid (no NaN)
         self.citations.append(Citation(sentence, marker, pid, verdict, score, action))  # type: ignore[arg-type]
 
     def _verdict(self, score: float) -> str:
