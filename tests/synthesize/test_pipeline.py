@@ -15,6 +15,7 @@ from litsynth.synthesize import prompts
 from litsynth.synthesize.markers import find_markers
 from litsynth.synthesize.pipeline import (
     LM_ABSTAINED,
+    NEW_PASSAGES_TOTAL,
     NO_EVIDENCE,
     NOTHING_SUPPORTED,
     STAGES,
@@ -194,11 +195,30 @@ def test_full_loop_appends_feedback_passages_and_keeps_a_better_revision() -> No
     assert usage["cost_usd"] == 0.0
 
 
+def test_feedback_retrieval_respects_per_query_total_and_per_paper_caps() -> None:
+    diet = [("diet", i, f"Diet pattern {i} lowers cardiovascular events.") for i in range(3)]
+    script = full_script("B", "A")
+    script["feedback"] = [
+        feedback_json(
+            ("Mention bleeding.", "aspirin gastrointestinal bleeding"),
+            ("Mention exercise.", "exercise training fitness"),
+            ("Mention diet.", "diet cardiovascular events"),
+        )
+    ]
+    answer, _, retrieve = run(script, corpus=[*CORPUS, *diet])
+    assert len(retrieve.queries) == 4
+    queries = stage(answer, "feedback_retrieve").data["queries"]
+    assert [[a["marker"] for a in q["added"]] for q in queries] == [[4, 5], [6], [7]]
+    assert len(answer.ctxs) == 3 + NEW_PASSAGES_TOTAL
+    papers = [h.paper.id for h in answer.ctxs]
+    assert max(papers.count(p) for p in papers) <= 2
+
+
 @pytest.mark.parametrize(
     ("judge_a", "judge_b", "reason"),
     [
-        ("A", "B", "preferred the draft in both orders"),
-        ("A", "A", "disagreed between orders"),
+        ("A", "B", "the judge preferred the draft"),
+        ("B", "B", "disagreed between orders"),
         ("garbage", "garbage", "judgement unusable"),
     ],
 )
@@ -208,9 +228,13 @@ def test_revision_rejected_unless_judged_better_in_both_orders(
     script = full_script(judge_a, judge_b)
     if judge_a == "garbage":
         script["judge"] = ["no idea"]
-    answer, _, _ = run(script)
+    answer, llm, _ = run(script)
     assert answer.text == DRAFT
     assert reason in stage(answer, "judge").data["reason"]
+    # The second order is asked only when the first prefers the revision.
+    expected_votes = 2 if judge_a == "B" else 1
+    assert len(stage(answer, "judge").data["votes"]) == expected_votes
+    assert llm.kinds().count("judge") == expected_votes * (2 if judge_a == "garbage" else 1)
     assert stage(answer, "revise").data["kept"] is False
 
 

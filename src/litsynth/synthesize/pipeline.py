@@ -6,7 +6,8 @@ Every stage is recorded in ``Answer.stages`` (CONTRACT.md trace names, in that o
 that does not run is present with ``skipped`` and the reason. Model output is untrusted: marker
 forms are normalised, markers beyond the evidence set are dropped, appended reference lists are
 stripped, and malformed structured output degrades the answer with a warning. A revision is kept
-only when a pairwise LM judgement, asked in both orders, prefers it; never by its length.
+only when a pairwise LM judgement prefers it with the answers shown in both orders; never by
+its length.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ STAGES = (
     "judge",
     "verification",
 )
-#: New passages a single feedback query may add to the evidence set.
+#: New passages a single feedback query, and all of them together, may add to the evidence
+#: set: each added passage is about 170 prompt tokens in the revision and both judgements.
 NEW_PASSAGES_PER_QUERY = 2
+NEW_PASSAGES_TOTAL = 4
 #: Completion budget of the small structured calls.
 FEEDBACK_TOKENS_PER_ITEM = 60
 JUDGE_TOKENS = 12
@@ -378,13 +381,15 @@ class _Run:
         clock = self._start("feedback_retrieve")
         settings = self.settings
         known = {h.passage.id for h in self.ctxs}
+        first_count = len(self.ctxs)
         per_query: list[dict[str, Any]] = []
         for query in queries:
             hits = self.retrieve(query, settings.rerank.candidates)
             report = RerankReport()
             ranked = self._rerank(query, hits, report)
             clock.completions.extend(report.completions)
-            added = self._append_new(ranked, known)
+            room = NEW_PASSAGES_TOTAL - (len(self.ctxs) - first_count)
+            added = self._append_new(ranked, known, min(room, NEW_PASSAGES_PER_QUERY))
             per_query.append(
                 {
                     "query": query,
@@ -394,9 +399,9 @@ class _Run:
             )
         self._add(clock.done({"queries": per_query, "ctxs": len(self.ctxs)}))
 
-    def _append_new(self, ranked: list[Hit], known: set[str]) -> list[Hit]:
-        """Append up to ``NEW_PASSAGES_PER_QUERY`` unseen passages, keeping the per-paper cap;
-        existing passages keep their numbers."""
+    def _append_new(self, ranked: list[Hit], known: set[str], limit: int) -> list[Hit]:
+        """Append up to ``limit`` unseen passages, keeping the per-paper cap; existing
+        passages keep their numbers."""
         per_paper = self.settings.retrieval.per_paper
         min_score = self.settings.retrieval.min_score
         counts: dict[str, int] = {}
@@ -404,7 +409,7 @@ class _Run:
             counts[hit.paper.id] = counts.get(hit.paper.id, 0) + 1
         added: list[Hit] = []
         for hit in ranked:
-            if len(added) >= NEW_PASSAGES_PER_QUERY:
+            if len(added) >= limit:
                 break
             if hit.passage.id in known or hit.score < min_score:
                 continue
@@ -441,13 +446,15 @@ class _Run:
         revise.data.update(kept=kept, reason=reason)
 
     def _judge(self, draft: str, revision: str) -> bool:
-        """Asks the LM twice, with the answers in both orders, which is better; the revision
-        is kept only when both judgements prefer it (a split vote is position bias)."""
+        """Asks the LM which answer is better, first with the draft shown first, then with the
+        revision first; the revision is kept only when both judgements prefer it (a split
+        vote is position bias). The second order is asked only when the first prefers the
+        revision, since the draft wins otherwise."""
         clock = self._start("judge")
         passages = self._passages()
+        texts = {"draft": draft, "revision": revision}
         votes: list[dict[str, Any]] = []
         for order in (("draft", "revision"), ("revision", "draft")):
-            texts = {"draft": draft, "revision": revision}
             messages = prompts.judge_messages(
                 self.question, passages, texts[order[0]], texts[order[1]]
             )
@@ -460,13 +467,15 @@ class _Run:
             votes.append({"order": list(order), "better": better or None, "prefers": prefers})
             if warnings:
                 votes[-1]["warnings"] = warnings
-        prefs = [v.get("prefers") for v in votes]
-        if len(prefs) == 2 and all(p == "revision" for p in prefs):
+            if prefers != "revision":
+                break
+        prefs = [v["prefers"] for v in votes]
+        if prefs == ["revision", "revision"]:
             kept, reason = True, "the judge preferred the revision in both orders"
-        elif len(prefs) == 2 and all(p == "draft" for p in prefs):
-            kept, reason = False, "the judge preferred the draft in both orders"
-        elif any(p is None for p in prefs) or len(prefs) < 2:
+        elif None in prefs:
             kept, reason = False, "judgement unusable; kept the draft"
+        elif prefs == ["draft"]:
+            kept, reason = False, "the judge preferred the draft"
         else:
             kept, reason = False, "judgements disagreed between orders (position bias); kept draft"
         self._add(clock.done({"votes": votes, "kept": kept, "reason": reason}))
