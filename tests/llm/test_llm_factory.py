@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,15 @@ def test_known_but_uninstalled_model_hints_install(tmp_path: Path) -> None:
 def test_unknown_name_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="unknown LM 'llama-99b'"):
         load_llm(settings(tmp_path, "llama-99b"))
+
+
+def test_gguf_without_llama_cpp_hints_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes `import llama_cpp` fail
+
+    with pytest.raises(ModelError) as error:
+        load_llm(settings(tmp_path, str(model)))
+    assert error.value.hint == "pip install 'litsynth[llm]'"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from litsynth.config import Settings
+from litsynth.errors import LLMError
 from litsynth.llm.factory import load_gguf, load_llm
 from litsynth.llm.gguf import GGUFLLM
 from litsynth.llm.openai_http import OpenAICompatibleLLM, served_models
@@ -119,3 +120,10 @@ def test_served_model_answers_over_http(served_gguf: str, local_llm: GGUFLLM) ->
     text = "Reciprocal rank fusion merges ranked lists."
     assert abs(llm.count_tokens(text) - local_llm.count_tokens(text)) <= 1
     llm.close()
+
+
+def test_prompt_beyond_the_context_is_an_llm_error(local_llm: GGUFLLM) -> None:
+    too_long = {"role": "user", "content": "evidence " * (2 * N_CTX)}
+
+    with pytest.raises(LLMError, match="raise n_ctx"):
+        local_llm.chat([SYSTEM, too_long], max_tokens=8)

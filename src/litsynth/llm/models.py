@@ -9,6 +9,7 @@ are located through their installed metadata (``importlib.metadata``) or, failin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.machinery
 import importlib.metadata
@@ -117,7 +118,9 @@ def _hash_file(path: Path) -> str:
 def _remember_sha(path: Path, sha256: str) -> None:
     stat = path.stat()
     record = {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    _sidecar(path).write_text(json.dumps(record) + "\n", encoding="utf-8")
+    # In a read-only models folder the hash is simply computed again next time.
+    with contextlib.suppress(OSError):
+        _sidecar(path).write_text(json.dumps(record) + "\n", encoding="utf-8")
 
 
 def file_sha256(path: Path) -> str:
