@@ -65,15 +65,15 @@ class CorpusRetrieve:
 
 
 class FakeJudge:
-    """Stands in for a support judge: supported when the claim shares three content words
-    with the passage."""
+    """Stands in for a support judge: the share of the claim's content words that the
+    passage contains."""
 
     name = "fake-overlap"
     threshold = 0.5
 
     def score(self, claim: str, passages: list[str]) -> list[float]:
         words = set(content_words(claim))
-        return [1.0 if len(words & set(content_words(p))) >= 3 else 0.0 for p in passages]
+        return [len(words & set(content_words(p))) / max(1, len(words)) for p in passages]
 
 
 def route(messages: list[Message]) -> str:
@@ -315,6 +315,19 @@ def test_marker_forms_normalised_and_nonexistent_citations_dropped() -> None:
     assert data["text"].startswith("Aspirin reduces the risk of heart attack in adults [1][2].")
     assert any("[4][12]" in w for w in answer.warnings)
     assert all(1 <= n <= len(answer.ctxs) for n in find_markers(answer.text))
+
+
+def test_wrong_citation_is_replaced_by_the_supporting_passage() -> None:
+    draft = (
+        "Aspirin reduces the risk of heart attack in adults [1]. "
+        "Daily aspirin lowered heart attack rates by a fifth [2]."
+    )
+    answer, _, _ = run({"draft": [draft]}, conf=settings(enabled=False))
+    assert answer.text.endswith("by a fifth [3].")
+    actions = {(c.marker, c.verdict, c.action) for c in answer.citations}
+    assert (2, "unsupported", "removed") in actions
+    assert (3, "supported", "added") in actions
+    assert answer.ctxs[2].passage.id == "doi:10.1/aspirin#1"
 
 
 def test_garbage_feedback_json_keeps_the_draft_with_a_warning() -> None:
