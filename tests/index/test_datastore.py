@@ -11,6 +11,7 @@ import pytest
 from index_builders import make_doc
 
 from litsynth.config import Settings
+from litsynth.corpus.chunker import embedding_text
 from litsynth.errors import StoreError
 from litsynth.index.datastore import Datastore
 from litsynth.records import Paper, Passage, Section
@@ -206,3 +207,35 @@ def test_missing_stale_or_damaged_faiss_file_is_rebuilt(settings: Settings, enco
         with Datastore.open(settings) as store:
             assert _counts(store) == (6, 6, 6), damage
             assert store.search_dense("terahertz transistor", 6) == expected
+
+
+def test_factory_that_needs_training_waits_for_enough_vectors(settings: Settings, encoder) -> None:
+    ivf = settings.model_copy(
+        update={"index": settings.index.model_copy(update={"factory": "IVF4,Flat"})}
+    )
+    docs = [make_doc(f"Trial {i}", f"Outcome {i} of trial {i}.", raw=str(i)) for i in range(160)]
+    with Datastore.open(ivf) as store:
+        store.add_documents(docs[:3])
+        with pytest.raises(StoreError, match="needs at least 156 vectors"):
+            store.search_dense("trial outcome", 3)
+        store.add_documents(docs[3:], batch_papers=200)
+        assert _counts(store) == (160, 160, 160)
+        # the exact embedded text lies in the IVF list it probes first
+        query = embedding_text("Trial 7", "Outcome 7 of trial 7.")
+        best = store.search_dense(query, 1)[0]
+        assert best[0] == docs[7].paper.id + "#0" and best[1] > 0.99
+
+
+def test_index_without_removal_is_rebuilt_on_replacement(settings: Settings, encoder) -> None:
+    hnsw = settings.model_copy(
+        update={"index": settings.index.model_copy(update={"factory": "HNSW32"})}
+    )
+    ids = {"doi": "10.3/h"}
+    with Datastore.open(hnsw) as store:
+        store.add_documents([make_doc("Graph index", MITO, source="/a", raw="1", ids=ids)])
+        body = [Section(GRAPHENE, "Body"), Section(FRACTURE, "More")]
+        full = make_doc("Graph index", MITO, source="/b", raw="2", ids=ids, body=body)
+        store.add_documents([full])
+        passages = store.stats()["passages"]
+        assert passages >= 2 and _counts(store) == (1, passages, passages)
+        assert store.search_dense("hip fractures vitamin", 1)[0][0].startswith("doi:10.3/h#")

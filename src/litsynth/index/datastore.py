@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from litsynth.config import Settings, fingerprint, fingerprint_fields
-from litsynth.corpus.chunker import chunk_document, embedding_text
+from litsynth.corpus import chunk_document, embedding_text
 from litsynth.corpus.ids import title_key
 from litsynth.errors import FingerprintMismatch, StoreError
 from litsynth.index import store, vector_cache

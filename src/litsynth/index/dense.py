@@ -59,8 +59,22 @@ class DenseIndex:
     def is_trained(self) -> bool:
         return bool(self.index.is_trained)
 
+    def min_training_vectors(self) -> int:
+        """Fewest vectors worth training on: FAISS's advice of 39 per IVF list, else 1."""
+        try:
+            return 39 * int(faiss.extract_index_ivf(self.index).nlist)
+        except RuntimeError:  # not an IVF index
+            return 1
+
     def train(self, vectors: np.ndarray) -> None:
         """Train the index on ``vectors``; a clear error when there are too few."""
+        needed = self.min_training_vectors()
+        if len(vectors) < needed:
+            raise StoreError(
+                f"FAISS index {self.factory!r} needs at least {needed} vectors to train; "
+                f"the datastore has {len(vectors)}",
+                hint="ingest more passages, or use index.factory='Flat' for a small datastore",
+            )
         try:
             self.index.train(np.ascontiguousarray(vectors, dtype=np.float32))
         except RuntimeError as exc:
