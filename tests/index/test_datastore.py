@@ -14,7 +14,7 @@ from litsynth.config import Settings
 from litsynth.corpus.chunker import embedding_text
 from litsynth.errors import StoreError
 from litsynth.index.datastore import Datastore
-from litsynth.records import Paper, Passage, Section
+from litsynth.records import Hit, Paper, Passage, Section
 
 pytestmark = pytest.mark.slow
 
@@ -152,6 +152,14 @@ def test_add_papers_stores_live_passages(datastore: Datastore) -> None:
     stored = datastore.paper_passages(paper.id)
     assert [(p.id, p.ordinal, p.section) for p in stored] == [(paper.id + "#0", 0, "snippet")]
     assert datastore.search_dense("terahertz graphene switching", 1)[0][0] == paper.id + "#0"
+    other = Paper(id="s2:" + "c" * 40, title="Another live paper", source="s2")
+    hits = [
+        Hit(Passage("x#1", other.id, 1, MITO), other),
+        Hit(Passage("x#2", other.id, 2, FRACTURE), other),
+        Hit(snippet, paper),
+    ]
+    assert datastore.add_hits(hits) == 1  # the first paper is stored unchanged
+    assert [p.text for p in datastore.paper_passages(other.id)] == [MITO, FRACTURE]
 
 
 def test_vector_cache_export_import_and_checksum(

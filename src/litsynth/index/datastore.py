@@ -31,7 +31,7 @@ from litsynth.index.dense import DenseFileError, DenseIndex, vectors_from_blobs
 from litsynth.index.encoder import Encoder, get_encoder
 from litsynth.index.lexical import fts_query
 from litsynth.index.merge import dedup_ids, distinct_id, merge_papers, record_digest
-from litsynth.records import Document, Paper, Passage, Section
+from litsynth.records import Document, Hit, Paper, Passage, Section
 
 DB_NAME = "litsynth.sqlite3"
 DENSE_NAME = "dense.faiss"
@@ -212,6 +212,15 @@ class Datastore:
             for paper, passages in papers_with_passages
         )
         return self._add(items, batch)
+
+    def add_hits(self, hits: Iterable[Hit]) -> int:
+        """Store the papers of live-source hits with their passages (in hit order); returns
+        how many papers were new or merged into a stored one."""
+        grouped: dict[str, tuple[Paper, list[Passage]]] = {}
+        for hit in hits:
+            grouped.setdefault(hit.paper.id, (hit.paper, []))[1].append(hit.passage)
+        stats = self.add_papers(grouped.values())
+        return stats.papers_added + stats.papers_merged
 
     def _add(self, items: Iterable[_Incoming], batch_size: int) -> AddStats:
         total = AddStats()
