@@ -139,11 +139,13 @@ class IngestReport:
         return "\n".join(lines)
 
     def note_error(self, error: RecordError, file: FileReport) -> None:
+        """Count a skipped record and keep its message while fewer than the maximum."""
         file.records_skipped += 1
         if len(self.errors) < MAX_ERROR_MESSAGES:
             self.errors.append(str(error))
 
     def add_time(self, stats: AddStats) -> None:
+        """Add one batch's chunk, embed and index seconds."""
         self.chunk_seconds += stats.chunk_seconds
         self.embed_seconds += stats.embed_seconds
         self.index_seconds += stats.index_seconds
@@ -226,19 +228,19 @@ def _ingest_file(
     try:
         for item in _timed(read_documents([path], fmt), report):
             file.records_seen += 1
-            bar.advance(task)
             if isinstance(item, RecordError):
                 report.note_error(item, file)
+                bar.advance(task)
                 continue
             batch.append(item)
             if len(batch) >= batch_papers:
-                _flush(datastore, batch, file, report)
+                bar.advance(task, _flush(datastore, batch, file, report))
     except InputError as exc:
         if named or isinstance(exc, RecordError):
             raise
         # A file found inside a folder whose format cannot be told: skip it, keep going.
         report.note_error(RecordError(key, None, str(exc)), file)
-    _flush(datastore, batch, file, report)
+    bar.advance(task, _flush(datastore, batch, file, report))
     datastore.save_source(
         {
             **row,
@@ -256,14 +258,17 @@ def _ingest_file(
 
 def _flush(
     datastore: Datastore, batch: list[Document], file: FileReport, report: IngestReport
-) -> None:
-    """Store the pending documents as one committed batch and empty the list."""
+) -> int:
+    """Store the pending documents as one committed batch, empty the list, and return how
+    many documents were stored (the progress bar counts stored records)."""
     if not batch:
-        return
+        return 0
     stats = datastore.add_documents(batch, batch_papers=len(batch))
     file.count(stats)
     report.add_time(stats)
+    done = len(batch)
     batch.clear()
+    return done
 
 
 def _timed(
