@@ -140,13 +140,13 @@ class Datastore:
             conn = store.connect(db_path)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the datastore at {home}: {exc}") from exc
+        datastore = cls(settings, conn, home)
         try:
             _initialise(conn, settings, home)
+            datastore._load_dense()
         except BaseException:
             conn.close()
             raise
-        datastore = cls(settings, conn, home)
-        datastore._load_dense()
         return datastore
 
     def __enter__(self) -> Datastore:
@@ -395,7 +395,8 @@ class Datastore:
             index = DenseIndex.create(factory, dimension)
             self._dense_problem = None
             if not index.is_trained:
-                sample = [b for rows in store.iter_vectors(conn) for _, b in rows][:_TRAIN_SAMPLE]
+                blobs = (b for rows in store.iter_vectors(conn) for _, b in rows)
+                sample = list(islice(blobs, _TRAIN_SAMPLE))
                 try:
                     index.train(vectors_from_blobs(sample, dimension))
                 except StoreError as exc:

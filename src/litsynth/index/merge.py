@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from litsynth.corpus.ids import normalise_external_ids
 from litsynth.records import ID_KINDS, Paper
@@ -44,7 +45,7 @@ def merge_papers(stored: Paper, incoming: Paper) -> Paper:
     abstract, external and source ids united (stored wins on conflict), the larger citation
     count. The stored paper keeps its id, source and provenance."""
 
-    def pick(current, offered):  # type: ignore[no-untyped-def]
+    def pick(current: Any, offered: Any) -> Any:
         return offered if current in (None, "", []) else current
 
     counts = [c for c in (stored.citation_count, incoming.citation_count) if c is not None]
