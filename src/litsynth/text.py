@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
-# Abbreviations after which a period does not end a sentence (lower-cased, without the dot).
+# A boundary candidate: terminal punctuation, optional closing quotes/brackets, white space,
+# then something that can start a sentence.
+_CANDIDATE = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])")
+_LAST_WORD = re.compile(r"(\S+)$")
+# Abbreviations whose period does not end a sentence (lower-cased, without the final dot).
 _ABBREVIATIONS = frozenset(
-    "e.g i.e et al fig figs eq eqs ref refs vs cf approx ca no nos vol sec dr mr mrs ms prof "
-    "st jr sr inc ltd co resp al est sp spp var suppl tab".split()
+    "al approx ca cf ch co dept dr e.g eg eq eqs est et fig figs i.e ie inc jr ltd mr mrs ms "
+    "no nos p pp prof ref refs resp sec sect sp spp sr st suppl tab vol vs viz ibid univ "
+    "var".split()
 )
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _TOKEN_WORD = re.compile(r"[A-Za-z0-9]+")
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -24,26 +28,39 @@ _STOPWORDS = frozenset(
 )
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` character spans of the sentences in ``text``, in order, covering every
+    non-space character (the gaps are white space only). A boundary is ``.``/``!``/``?``
+    followed by white space and an upper-case letter or digit; it is not taken after common
+    abbreviations (``e.g.``, ``et al.``, ``Fig.``) or initials (``J. Smith``), and decimals
+    never qualify since they have no white space after the point."""
+    spans: list[tuple[int, int]] = []
+    start = len(text) - len(text.lstrip())
+    for match in _CANDIDATE.finditer(text):
+        end = match.start(1)
+        if end <= start or _ends_with_abbreviation(text[start:end]):
+            continue
+        spans.append((start, end))
+        start = match.end(1)
+    end = len(text.rstrip())
+    if start < end:
+        spans.append((start, end))
+    return spans
+
+
+def _ends_with_abbreviation(sentence: str) -> bool:
+    if not sentence.endswith("."):
+        return False
+    word_match = _LAST_WORD.search(sentence[:-1])
+    word = word_match.group(1).lstrip("([\"'") if word_match else ""
+    if len(word) == 1 and word.isupper():
+        return True  # an initial: "J. Smith"
+    return word.lower() in _ABBREVIATIONS
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences at ``.``/``!``/``?`` followed by white space and an upper-case
-    letter or digit, without cutting after common abbreviations (``e.g.``, ``et al.``,
-    ``Fig.``), single initials (``J. Smith``) or inside decimals."""
-    text = text.strip()
-    if not text:
-        return []
-    sentences: list[str] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        before = text[start : match.start()].rstrip("\"')]")
-        last_word = re.search(r"([A-Za-z][A-Za-z.]*)\.$", before)
-        if last_word:
-            word = last_word.group(1).lower().rstrip(".")
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue
-        sentences.append(text[start : match.start()].strip())
-        start = match.end()
-    sentences.append(text[start:].strip())
-    return [s for s in sentences if s]
+    """The sentences of ``text`` as strings (see :func:`sentence_spans`)."""
+    return [text[a:b] for a, b in sentence_spans(text)]
 
 
 def content_words(text: str) -> list[str]:

@@ -11,9 +11,9 @@ import pytest
 from litsynth.config import ChunkSettings, EmbeddingSettings
 from litsynth.corpus.chunker import chunk_document, chunker_name, embedding_text
 from litsynth.corpus.readers import read_jats, read_scifact
-from litsynth.corpus.sentences import split_sentences
 from litsynth.errors import ConfigError, RecordError
 from litsynth.records import Document, Paper, Section
+from litsynth.text import sentence_spans as split_sentences
 
 ENCODER = EmbeddingSettings().model
 SMALL = ChunkSettings(max_tokens=64, title_max_tokens=16)

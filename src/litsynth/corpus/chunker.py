@@ -10,10 +10,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from litsynth.config import ChunkSettings, EmbeddingSettings
-from litsynth.corpus.sentences import split_sentences
 from litsynth.errors import ConfigError
 from litsynth.index.encoder import load_tokenizer, special_token_count
 from litsynth.records import Document, Passage, Section
+from litsynth.text import sentence_spans
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -95,7 +95,7 @@ def _pack_sections(
         token_starts = [start for start, _end in encoding.offsets]
         start = end = None
         used = 0
-        for a, b in split_sentences(section.text):
+        for a, b in sentence_spans(section.text):
             first, last = bisect_left(token_starts, a), bisect_left(token_starts, b)
             count = last - first
             if start is not None and (used + count > budget or count > budget):
