@@ -64,8 +64,10 @@ def main() -> int:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"## Ingest: SciFact corpus ({report.records_seen} records)\n")
     print(f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
-    print(f"- settings: {settings.embedding.model}, chunk {settings.chunk.max_tokens} tokens, ")
-    print(f"  FAISS {settings.index.factory}, batch {args.batch} papers")
+    print(
+        f"- settings: {settings.embedding.model}, chunk {settings.chunk.max_tokens} tokens, "
+        f"FAISS {settings.index.factory}, batch {args.batch} papers"
+    )
     print(f"- papers {report.papers_added}, passages {passages}, skipped {report.records_skipped}")
     print(f"- total {seconds['total']:.1f} s = {_rate(passages, seconds['total'])} passages")
     for step in ("parse", "chunk", "embed", "index"):
