@@ -81,6 +81,10 @@ class Encoder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            # stderr is for our progress and warnings, not the library's weight-loading bar.
+            hf_logging.disable_progress_bar()
 
             return SentenceTransformer(str(self.path), device=self.device)
         except Exception as exc:  # third-party load errors vary widely
