@@ -110,13 +110,13 @@ class Litsynth:
             self.settings.verify, encoder=self.encoder, llm=self.llm if needs_llm else None
         )
 
-    def reranker(self, *, use_model: bool = True):  # type: ignore[no-untyped-def]
-        """The configured reranker; ``use_model=False`` gives the fused-score fallback."""
-        from litsynth.retrieve.rerank import FusedScoreReranker, make_reranker
+    @cached_property
+    def reranker(self):  # type: ignore[no-untyped-def]
+        """The configured reranker (a cross-encoder model loads once per session)."""
+        from litsynth.retrieve.rerank import make_reranker
 
-        if not use_model:
-            return FusedScoreReranker()
-        return make_reranker(self.settings.rerank, llm=self.llm)
+        needs_llm = self.settings.rerank.backend == "lm"
+        return make_reranker(self.settings.rerank, llm=self.llm if needs_llm else None)
 
     def retriever(self, sources: Sequence[str] | None = None) -> Retriever:
         """A retriever over ``sources`` (default: ``settings.retrieval.sources``)."""
@@ -223,10 +223,11 @@ class Litsynth:
 
     # -- internals ---------------------------------------------------------------------------
     def _rerank(self, query: str, hits: list[Hit]) -> tuple[list[Hit], list[str]]:
-        reranker = self.reranker()
+        from litsynth.retrieve.rerank import RerankReport
+
+        report = RerankReport()
         candidates = hits[: self.settings.rerank.candidates]
-        reranked = reranker.rerank(query, candidates)
-        return reranked, list(getattr(reranker, "warnings", []) or [])
+        return self.reranker.rerank(query, candidates, report=report), report.warnings
 
     def _extractive(
         self, question: str, retriever: Retriever, filters: SearchFilters | None
@@ -247,7 +248,7 @@ class Litsynth:
                 "sources": retriever.source_names,
                 "per_source": retrieval.per_source,
                 "candidates": len(retrieval.hits),
-                "reranker": type(self.reranker()).__name__,
+                "reranker": self.reranker.name,
                 "passages": [_hit_summary(h) for h in top],
             },
         )
@@ -283,7 +284,7 @@ class Litsynth:
             question,
             retrieve=retrieve,
             llm=llm,
-            reranker=self.reranker(),
+            reranker=self.reranker,
             judge=self.judge,
             settings=self.settings,
             fallback=fallback,
