@@ -37,8 +37,9 @@ class ExtractiveSettings:
     max_words: int = 60
     diversity: float = 0.3  # MMR trade-off: 0 = relevance only, 1 = novelty only
     min_relevance: float = 0.3  # below this a sentence is not evidence for the question
-    paragraph_similarity: float = 0.45  # a sentence joins a paragraph at this centroid cosine
-    max_paragraphs: int = 3
+    paragraph_similarity: float = 0.55  # a sentence joins a paragraph at this centroid cosine
+    max_paragraphs: int = 4
+    max_paragraph_sentences: int = 3
 
 
 @dataclass
@@ -120,21 +121,27 @@ def _select(candidates: list[_Candidate], settings: ExtractiveSettings) -> list[
 
 
 def _paragraphs(chosen: list[_Candidate], settings: ExtractiveSettings) -> list[list[_Candidate]]:
+    """Greedy grouping by theme: each sentence (most relevant first) joins the open paragraph
+    whose centroid it is closest to, if close enough and not full, else starts a new one."""
     groups: list[list[_Candidate]] = []
-    for candidate in chosen:  # chosen is in selection order: most relevant first
-        best_group, best_sim = None, settings.paragraph_similarity
-        for group in groups:
-            centroid = np.mean([c.vector for c in group], axis=0)
-            sim = float(candidate.vector @ centroid / (np.linalg.norm(centroid) or 1.0))
-            if sim >= best_sim:
-                best_group, best_sim = group, sim
-        if best_group is not None:
-            best_group.append(candidate)
+
+    def closeness(candidate: _Candidate, group: list[_Candidate]) -> float:
+        centroid = np.mean([c.vector for c in group], axis=0)
+        return float(candidate.vector @ centroid / (np.linalg.norm(centroid) or 1.0))
+
+    for candidate in chosen:
+        open_groups = [g for g in groups if len(g) < settings.max_paragraph_sentences]
+        scored = sorted(
+            ((closeness(candidate, g), i) for i, g in enumerate(open_groups)), reverse=True
+        )
+        if scored and scored[0][0] >= settings.paragraph_similarity:
+            open_groups[scored[0][1]].append(candidate)
         elif len(groups) < settings.max_paragraphs:
             groups.append([candidate])
-        else:
-            # Too many themes: attach to the closest paragraph rather than drop evidence.
-            max(groups, key=lambda g: float(candidate.vector @ g[0].vector)).append(candidate)
+        elif scored:
+            open_groups[scored[0][1]].append(candidate)
+        else:  # every paragraph is full: the closest one takes it rather than drop evidence
+            max(groups, key=lambda g: closeness(candidate, g)).append(candidate)
     return groups
 
 
