@@ -178,11 +178,18 @@ def status(
             _print_json(stats)
             return
         for key, value in stats.items():
-            if isinstance(value, list | dict):
-                typer.echo(f"{key}:")
-                items = value.items() if isinstance(value, dict) else enumerate(value)
-                for sub_key, sub_value in items:
-                    typer.echo(f"  {sub_key}: {sub_value}")
+            if key == "sources":
+                typer.echo(f"sources: {len(value)} file(s)")
+                for src in value:
+                    state = "done" if src.get("finished") else "incomplete (rerun ingest)"
+                    typer.echo(
+                        f"  {src.get('path')}  [{src.get('format')}] "
+                        f"{src.get('records_seen')} records, {src.get('papers_added')} new papers, "
+                        f"{src.get('records_skipped')} skipped, "
+                        f"{src.get('passages_added')} passages, {state}"
+                    )
+            elif isinstance(value, dict):
+                typer.echo(f"{key}: " + ", ".join(f"{k}={v}" for k, v in value.items()))
             else:
                 typer.echo(f"{key}: {value}")
 
