@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from litsynth.records import Answer, Hit, Stage
+from litsynth.synthesize.markers import strip_markers
 from litsynth.text import collapse_whitespace, content_words, split_sentences
 
 if TYPE_CHECKING:
@@ -51,9 +52,10 @@ class _Candidate:
 
 
 def _clean(sentence: str) -> str:
-    # Section labels glued to structured abstracts ("BACKGROUND: ...") read badly when quoted.
+    # Section labels glued to structured abstracts ("BACKGROUND: ...") read badly when quoted,
+    # and a paper's own reference markers ("[57–61]") would read as our citations.
     sentence = re.sub(r"^[A-Z][A-Z /&-]{2,40}:\s+", "", sentence)
-    return collapse_whitespace(sentence)
+    return collapse_whitespace(strip_markers(sentence))
 
 
 def _cite(sentence: str, marker: int) -> str:
