@@ -64,6 +64,7 @@ def summarise(question: str, answer: Answer, seconds: float) -> dict[str, Any]:
         "warnings": answer.warnings,
         "stages": rows,
         "output": answer.text,
+        "trace": answer.trace(),
     }
 
 

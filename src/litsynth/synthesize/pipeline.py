@@ -52,7 +52,7 @@ STAGES = (
 NEW_PASSAGES_PER_QUERY = 2
 NEW_PASSAGES_TOTAL = 4
 #: Completion budget of the small structured calls.
-FEEDBACK_TOKENS_PER_ITEM = 60
+FEEDBACK_TOKENS_PER_ITEM = 70  # prompts.FEEDBACK_CHARS + QUERY_CHARS at ~4 chars a token
 JUDGE_TOKENS = 12
 
 NO_EVIDENCE = (
@@ -374,7 +374,7 @@ class _Run:
         return items
 
     def _feedback_retrieve(self, items: list[_FeedbackItem]) -> None:
-        queries = [i.query for i in items if i.query]
+        queries = list({i.query.lower(): i.query for i in items if i.query}.values())
         if not queries:
             self._add(Stage("feedback_retrieve", cost_usd=0.0, skipped="no feedback queries"))
             return

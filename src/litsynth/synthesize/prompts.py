@@ -26,6 +26,10 @@ from litsynth.text import collapse_whitespace
 
 #: Characters of one passage shown to the model (about 150 tokens).
 PASSAGE_CHARS = 600
+#: Length caps of a feedback item and its query: a grammar-constrained small model otherwise
+#: rambles until max_tokens and never closes the JSON.
+FEEDBACK_CHARS = 160
+QUERY_CHARS = 80
 #: What the draft says when the passages cannot answer the question.
 INSUFFICIENT = "INSUFFICIENT_EVIDENCE"
 
@@ -94,8 +98,8 @@ def feedback_messages(
     """Ask for up to ``max_items`` feedback items on ``answer``, each with an optional query."""
     task = (
         f"Answer to review:\n<answer>\n{answer}\n</answer>\n\n"
-        f"Task: give at most {max_items} short, concrete feedback items that would make the "
-        "answer more complete or better supported by the passages. If an item needs evidence "
+        f"Task: give at most {max_items} concrete feedback items, one short sentence each, that "
+        "would make the answer more complete or better supported. If an item needs evidence "
         "the passages lack, add a short search query for it; otherwise the query is null. "
         'Reply in JSON: {"items": [{"feedback": "...", "query": "..." or null}]}'
     )
@@ -168,8 +172,8 @@ def feedback_schema(max_items: int) -> dict[str, Any]:
     item = {
         "type": "object",
         "properties": {
-            "feedback": {"type": "string"},
-            "query": {"type": ["string", "null"]},
+            "feedback": {"type": "string", "maxLength": FEEDBACK_CHARS},
+            "query": {"type": ["string", "null"], "maxLength": QUERY_CHARS},
         },
         "required": ["feedback", "query"],
     }
