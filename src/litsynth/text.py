@@ -76,3 +76,14 @@ def is_stopword(word: str) -> bool:
 def collapse_whitespace(text: str) -> str:
     """All runs of white space as one space, trimmed."""
     return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_int(value: object) -> int | None:
+    """``value`` as an int when it is one (or a digit string), else ``None`` (booleans too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

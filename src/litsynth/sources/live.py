@@ -102,17 +102,6 @@ def dicts(data: object, key: str | None = None) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def as_int(value: object) -> int | None:
-    """``value`` as an int when it is one (or an integral string), else ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def as_text(value: object) -> str:
     """``value`` stripped when it is a string, else ``""``."""
     return value.strip() if isinstance(value, str) else ""

@@ -10,7 +10,6 @@ from litsynth.sources.base import SearchFilters
 from litsynth.sources.http import HttpClient
 from litsynth.sources.live import (
     LiveSource,
-    as_int,
     as_text,
     dicts,
     make_hit,
@@ -18,6 +17,7 @@ from litsynth.sources.live import (
     title_passage,
 )
 from litsynth.sources.urlids import ids_from_url
+from litsynth.text import parse_int
 
 #: The API's cap on ``per-page``.
 MAX_PER_PAGE = 200
@@ -136,10 +136,10 @@ def paper_from_work(work: dict[str, Any]) -> Paper | None:
             for a in dicts(work, "authorships")
             if isinstance(a.get("author"), dict) and as_text(a["author"].get("display_name"))
         ],
-        year=as_int(work.get("publication_year")),
+        year=parse_int(work.get("publication_year")),
         venue=as_text(venue.get("display_name")) or None,
         url=paper_url(ids) or landing or None,
-        citation_count=as_int(work.get("cited_by_count")),
+        citation_count=parse_int(work.get("cited_by_count")),
         external_ids=ids,
         source="openalex",
         source_ids={"openalex": openalex_id} if openalex_id else {},

@@ -12,7 +12,6 @@ from litsynth.sources.base import SearchFilters
 from litsynth.sources.http import HttpClient
 from litsynth.sources.live import (
     LiveSource,
-    as_int,
     as_text,
     dicts,
     make_hit,
@@ -20,6 +19,7 @@ from litsynth.sources.live import (
     title_passage,
     with_rank_scores,
 )
+from litsynth.text import parse_int
 
 API_PREFIX = "/graph/v1"
 PAPER_FIELDS = (
@@ -88,10 +88,10 @@ def paper_from_s2(data: dict[str, Any]) -> Paper | None:
             for a in dicts(data, "authors")
             if as_text(a.get("name"))
         ],
-        year=as_int(data.get("year")),
+        year=parse_int(data.get("year")),
         venue=as_text(data.get("venue")) or None,
         url=as_text(data.get("url")) or as_text(pdf.get("url")) or paper_url(ids),
-        citation_count=as_int(data.get("citationCount")),
+        citation_count=parse_int(data.get("citationCount")),
         external_ids=ids,
         source="s2",
         source_ids={"s2": paper_id} if paper_id else {},
@@ -195,7 +195,7 @@ class SemanticScholarSource(LiveSource):
             passage_text, section = title_passage(paper)
             return make_hit(paper, self.name, 0, passage_text, section, 0.0)
         offset = snippet.get("snippetOffset")
-        start = as_int(offset.get("start")) if isinstance(offset, dict) else None
+        start = parse_int(offset.get("start")) if isinstance(offset, dict) else None
         # The offset into the paper makes the passage id stable across queries.
         ordinal = 1 + (start if start is not None else index)
         section = as_text(snippet.get("section")) or "body"

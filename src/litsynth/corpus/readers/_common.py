@@ -74,17 +74,6 @@ def parse_year(value: object) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def parse_int(value: object) -> int | None:
-    """``value`` as an int when it is one (or a digit string), else ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def parse_authors(value: object) -> list[Author]:
     """Authors from a list of names or ``{name, authorId}`` objects, or from one string of
     names separated by commas, semicolons or "and"."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from litsynth.corpus.text import clean_text, open_binary
 from litsynth.errors import RecordError
+from litsynth.records import Document
 
 #: Decides whether an element (and its text, not its tail) is left out of extracted text.
 Skip = Callable[[ET.Element], bool]
@@ -89,3 +90,17 @@ def _collect(elem: ET.Element, skip: Skip | None, parts: list[str]) -> None:
             _collect(child, skip, parts)
         if child.tail:
             parts.append(child.tail)
+
+
+def read_xml_documents(
+    path: Path,
+    record_tags: frozenset[str],
+    build: Callable[[Path, int, ET.Element], Document | RecordError],
+) -> Iterator[Document | RecordError]:
+    """``build(path, index, element)`` for each record element; XML errors pass through."""
+    for item in iter_records(path, record_tags):
+        if isinstance(item, RecordError):
+            yield item
+            continue
+        index, element = item
+        yield build(path, index, element)

@@ -14,8 +14,8 @@ from litsynth.corpus.readers._xml import (
     descendants,
     element_text,
     find,
-    iter_records,
     local_name,
+    read_xml_documents,
 )
 from litsynth.errors import RecordError
 from litsynth.records import Author, Document, Section
@@ -53,12 +53,7 @@ def _skip(elem: ET.Element) -> bool:
 
 def read_jats(path: Path) -> Iterator[Document | RecordError]:
     """Documents from a JATS file (one ``article``, or several in a PMC article set)."""
-    for item in iter_records(path, RECORD_TAGS):
-        if isinstance(item, RecordError):
-            yield item
-            continue
-        index, article = item
-        yield _document(path, index, article)
+    return read_xml_documents(path, RECORD_TAGS, _document)
 
 
 def _document(path: Path, index: int, article: ET.Element) -> Document | RecordError:

@@ -14,11 +14,11 @@ from litsynth.corpus.readers._common import (
     build_document,
     iter_json_records,
     parse_authors,
-    parse_int,
     parse_year,
 )
 from litsynth.errors import RecordError
 from litsynth.records import Document, Section
+from litsynth.text import parse_int
 
 FORMAT = "jsonl"
 

@@ -14,8 +14,8 @@ from litsynth.corpus.readers._xml import (
     descendants,
     element_text,
     find,
-    iter_records,
     local_name,
+    read_xml_documents,
 )
 from litsynth.errors import RecordError
 from litsynth.records import Author, Document
@@ -26,12 +26,7 @@ RECORD_TAGS = frozenset({"PubmedArticle", "MedlineCitation"})
 
 def read_medline(path: Path) -> Iterator[Document | RecordError]:
     """Documents from a MEDLINE/PubMed XML file; positions are 1-based citation indexes."""
-    for item in iter_records(path, RECORD_TAGS):
-        if isinstance(item, RecordError):
-            yield item
-            continue
-        index, record = item
-        yield _document(path, index, record)
+    return read_xml_documents(path, RECORD_TAGS, _document)
 
 
 def _document(path: Path, index: int, record: ET.Element) -> Document | RecordError:

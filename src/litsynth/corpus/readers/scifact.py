@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from litsynth.corpus.readers._common import build_document, iter_json_records, parse_int
+from litsynth.corpus.readers._common import build_document, iter_json_records
 from litsynth.errors import RecordError
 from litsynth.records import Document
+from litsynth.text import parse_int
 
 FORMAT = "scifact"
 
