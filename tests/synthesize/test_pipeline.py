@@ -359,7 +359,7 @@ def test_llm_error_in_revision_keeps_the_draft() -> None:
     assert stage(answer, "judge").skipped == "no usable revision"
 
 
-@pytest.mark.parametrize("failure", [LLMError("model crashed"), "   "])
+@pytest.mark.parametrize("failure", [LLMError("model crashed"), "   ", "[2]\n[3] [4]."])
 def test_draft_failure_falls_back_to_extractive_with_warning(failure: Response) -> None:
     answer, _, _ = run({"draft": [failure]})
     assert answer.mode == "extractive"
@@ -381,8 +381,11 @@ def test_no_hits_abstains_with_empty_ctxs() -> None:
     assert stage(answer, "draft").skipped == "no evidence"
 
 
-def test_lm_saying_insufficient_evidence_abstains() -> None:
-    answer, _, _ = run({"draft": [prompts.INSUFFICIENT]})
+@pytest.mark.parametrize(
+    "reply", [prompts.INSUFFICIENT, f"[2] {prompts.INSUFFICIENT}\n[3] {prompts.INSUFFICIENT}"]
+)
+def test_lm_saying_insufficient_evidence_abstains(reply: str) -> None:
+    answer, _, _ = run({"draft": [reply]})
     assert answer.text == LM_ABSTAINED and answer.ctxs == []
     assert stage(answer, "verification").skipped
 
@@ -416,7 +419,8 @@ def test_progress_reports_each_run_stage() -> None:
 
 
 def test_clean_lm_text_and_reference_stripping() -> None:
-    assert clean_lm_text("A [1-2]. B [0][7].", 2) == ("A [1][2]. B.", [0, 7])
+    assert clean_lm_text("Alpha [1-2]. Beta [0][7].", 2) == ("Alpha [1][2]. Beta.", [0, 7])
+    assert clean_lm_text("[1]\n[2].", 2) == ("", [])
     assert strip_reference_list("Claim [1].\n\n## Sources\n- x") == "Claim [1]."
     listed = "Claim [1].\n[1] Smith 2020. Title.\n[2] Lee 2021. Title."
     assert strip_reference_list(listed) == "Claim [1]."

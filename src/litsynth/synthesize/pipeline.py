@@ -24,7 +24,12 @@ from litsynth.llm.structured import chat_json
 from litsynth.records import Answer, Hit, Stage
 from litsynth.retrieve.rerank import Reranker, RerankReport, select_top
 from litsynth.synthesize import prompts
-from litsynth.synthesize.markers import find_markers, normalise_markers, renumber_markers
+from litsynth.synthesize.markers import (
+    find_markers,
+    normalise_markers,
+    renumber_markers,
+    strip_markers,
+)
 from litsynth.synthesize.references import build_references
 from litsynth.synthesize.verify import verify_answer
 
@@ -94,21 +99,27 @@ def strip_reference_list(text: str) -> str:
 
 def clean_lm_text(text: str, n_ctxs: int) -> tuple[str, list[int]]:
     """Model text made safe to verify: reference list stripped, markers in the adjacent form
-    (``[1, 2]`` -> ``[1][2]``), markers outside ``1..n_ctxs`` removed. Returns the text and
-    the removed marker numbers."""
+    (``[1, 2]`` -> ``[1][2]``), markers outside ``1..n_ctxs`` removed; a text of markers
+    alone becomes empty. Returns the text and the removed marker numbers."""
     text = normalise_markers(strip_reference_list(text.strip()))
     invalid = sorted({n for n in find_markers(text) if not 1 <= n <= n_ctxs})
     if invalid:
         text = renumber_markers(text, dict.fromkeys(invalid))
         text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
         text = re.sub(r"[ \t]{2,}", " ", text)
-    return text.strip(), invalid
+    return (text.strip() if has_words(text) else ""), invalid
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` says anything besides citation markers."""
+    return bool(re.search(r"[A-Za-z]{2}", strip_markers(text)))
 
 
 def is_abstention(raw: str) -> bool:
-    """Whether the model said the passages cannot answer: it wrote the sentinel and cited
-    nothing (a cited answer that also mentions the sentinel is kept, minus the sentinel)."""
-    return prompts.INSUFFICIENT in raw and not find_markers(raw)
+    """Whether the model said the passages cannot answer: it wrote the sentinel and nothing
+    else but markers (an answer that also mentions the sentinel is kept, minus the
+    sentinel)."""
+    return prompts.INSUFFICIENT in raw and not has_words(raw.replace(prompts.INSUFFICIENT, ""))
 
 
 def _passage_texts(hits: list[Hit]) -> list[prompts.PassageText]:
