@@ -429,3 +429,9 @@ def test_clean_lm_text_and_reference_stripping() -> None:
     assert strip_reference_list("Claim.\n[1] starts a sentence.") == (
         "Claim.\n[1] starts a sentence."
     )
+
+
+def test_a_papers_own_reference_markers_are_not_shown_as_passage_numbers() -> None:
+    quoted = prompts.quote_passage("Compact objects are not excluded [57–61]. See also [3, 4].")
+    assert "[57" not in quoted and "[3" not in quoted
+    assert quoted.startswith("Compact objects are not excluded.")

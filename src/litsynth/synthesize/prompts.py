@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from litsynth.llm.base import Message
+from litsynth.synthesize.markers import strip_markers
 from litsynth.text import collapse_whitespace
 
 #: Characters of one passage shown to the model (about 150 tokens).
@@ -57,7 +58,8 @@ def clip(text: str, limit: int) -> str:
 
 def quote_passage(text: str, limit: int = PASSAGE_CHARS) -> str:
     """One passage made safe to quote: one line, no block delimiters, clipped."""
-    return clip(collapse_whitespace(_DELIMITER.sub(" ", text)), limit)
+    # A paper's own reference markers ("[57–61]") would read as citable passage numbers.
+    return clip(collapse_whitespace(strip_markers(_DELIMITER.sub(" ", text))), limit)
 
 
 def passage_block(passages: Sequence[PassageText], limit: int = PASSAGE_CHARS) -> str:
