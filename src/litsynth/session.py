@@ -210,12 +210,13 @@ class Litsynth:
     def save_cited_sources(self, answer: Answer) -> int:
         """Store the papers an answer cited from live sources in the datastore (with their
         cited passages); returns how many papers were new or enriched."""
+        from litsynth.sources.live import LIVE_SOURCES
+
         live_hits = [
             answer.ctxs[i]
             for ref in answer.references
             for i in ref.ctx_indices
-            if answer.ctxs[i].paper.source not in ("", "local")
-            and not answer.ctxs[i].passage.id.startswith(("local:",))
+            if answer.ctxs[i].paper.source in LIVE_SOURCES
         ]
         if not live_hits:
             return 0
