@@ -73,7 +73,10 @@ def main() -> None:
     with Litsynth(settings, llm=False) as ls:
         started = time.perf_counter()
         report = ls.ingest([DATA / "corpus.jsonl.gz"], "scifact", progress=False)
-        print(f"ingest: {report.summary_text()} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        print(
+            f"ingest: {report.summary_text()} in {time.perf_counter() - started:.1f}s",
+            file=sys.stderr,
+        )
         queries = read_queries(DATA / "claims_train.jsonl")
         qrels = read_qrels(DATA / "beir_qrels_train.tsv")
         quality = {
@@ -86,7 +89,9 @@ def main() -> None:
         ask_ms = timed(lambda: ls.ask(QUESTIONS[1]), max(5, args.runs // 2))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cli_ms = timed(
-        lambda: subprocess.run([sys.executable, "-m", "litsynth", "--help"], capture_output=True, check=True),
+        lambda: subprocess.run(
+            [sys.executable, "-m", "litsynth", "--help"], capture_output=True, check=True
+        ),
         5,
     )
     out = {
