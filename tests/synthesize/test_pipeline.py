@@ -17,7 +17,6 @@ from litsynth.synthesize.pipeline import (
     LM_ABSTAINED,
     NEW_PASSAGES_TOTAL,
     NO_EVIDENCE,
-    NOTHING_SUPPORTED,
     STAGES,
     answer_with_lm,
     clean_lm_text,
@@ -390,10 +389,11 @@ def test_lm_saying_insufficient_evidence_abstains(reply: str) -> None:
     assert stage(answer, "verification").skipped
 
 
-def test_nothing_supported_after_verification_abstains() -> None:
+def test_nothing_supported_after_verification_falls_back_to_quoting() -> None:
     unsupported = "Coffee cures insomnia in astronauts [1]. Tea prevents jet lag [2]."
     answer, _, _ = run({"draft": [unsupported]}, conf=settings(enabled=False))
-    assert answer.text == NOTHING_SUPPORTED and answer.ctxs == []
+    assert answer.mode == "extractive" and "Coffee" not in answer.text
+    assert any("extractive synthesis used instead" in w for w in answer.warnings)
     verdicts = stage(answer, "verification").data["citations"]
     assert verdicts and all(v["verdict"] == "unsupported" for v in verdicts)
 

@@ -24,6 +24,7 @@ from litsynth.llm.structured import chat_json
 from litsynth.records import Answer, Hit, Stage
 from litsynth.retrieve.rerank import Reranker, RerankReport, select_top
 from litsynth.synthesize import prompts
+from litsynth.synthesize.extractive import NO_EVIDENCE
 from litsynth.synthesize.markers import (
     find_markers,
     normalise_markers,
@@ -60,17 +61,9 @@ NEW_PASSAGES_TOTAL = 4
 FEEDBACK_TOKENS_PER_ITEM = 70  # prompts.FEEDBACK_CHARS + QUERY_CHARS at ~4 chars a token
 JUDGE_TOKENS = 12
 
-NO_EVIDENCE = (
-    "No relevant evidence was found in the searched sources for this question, so no answer "
-    "is given."
-)
 LM_ABSTAINED = (
     "The retrieved passages do not contain enough evidence to answer this question, so no "
     "answer is given."
-)
-NOTHING_SUPPORTED = (
-    "No statement of the generated answer was supported by the passage it cited, so no answer "
-    "is given."
 )
 
 _REFERENCE_HEADING = re.compile(
@@ -510,8 +503,13 @@ class _Run:
             if c.action != "removed" and c.verdict in ("supported", "unknown")
         ]
         if not survived:
-            self._warn("no citation was supported by its passage; the answer abstains")
-            return self._abstain(NOTHING_SUPPORTED, "nothing supported")
+            # The passages may still answer the question even if the model's wording did not
+            # hold up: quote them (extractive) rather than return nothing.
+            self._use_fallback(
+                "no citation of the LM answer was supported by its passage; "
+                "extractive synthesis used instead"
+            )
+            return self.answer
         self.answer.text = result.text
         self.answer.citations = result.citations
         self.answer.ctxs = self.ctxs

@@ -87,8 +87,10 @@ def draft_messages(question: str, passages: Sequence[PassageText]) -> list[Messa
     """Ask for a cited answer."""
     task = (
         "Task: answer the question in one or two short paragraphs using only the passages. "
-        "After each statement write the number of the passage that supports it, like [2] or "
-        "[1][3]. Cite only passages that say what you write. Do not add a reference list. "
+        "End each sentence with the number of the passage that supports it, for example: "
+        "'Statins lower LDL cholesterol [2]. They rarely cause myopathy [1][3].' Never collect "
+        "the numbers at the end of the answer. Cite only passages that say what you write. "
+        "Do not add a reference list. "
         f"If the passages do not answer the question, reply only {INSUFFICIENT}."
     )
     return context_messages(question, passages, task)
