@@ -60,7 +60,7 @@ def channel_run(ls: Litsynth, queries: list[tuple[str, str]], channel: str, k: i
     for i, (qid, text) in enumerate(queries):
         scored = lists[i] if channel == "dense" else ls.datastore.search_bm25(text, 200)
         hits = best_per_paper(local.channel_hits(scored, channel))[:k]
-        run[qid] = [(h.paper.raw_id(), h.score) for h in hits]
+        run[qid] = {h.paper.raw_id(): h.score for h in hits}
     return run
 
 
@@ -82,7 +82,9 @@ def main() -> None:
         quality = {
             "bm25": evaluate_run(qrels, channel_run(ls, queries, "bm25")),
             "dense": evaluate_run(qrels, channel_run(ls, queries, "dense")),
-            "fused": evaluate_run(qrels, ls.search_batch(queries, 100)),
+            "fused": evaluate_run(
+                qrels, {q: dict(docs) for q, docs in ls.search_batch(queries, 100).items()}
+            ),
         }
         ls.search("warm up", 10)
         search_ms = timed(lambda: [ls.search(q, 10) for q in QUESTIONS[:1]], args.runs)
