@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
@@ -184,6 +184,9 @@ class Settings(BaseSettings):
         validate_assignment=True,
     )
 
+    #: The merged preset + config-file values (see ``load_settings``); empty on the base class.
+    _file_layer: ClassVar[dict[str, Any]] = {}
+
     home: Path = Field(DEFAULT_HOME, description="Datastore directory.")
     models_dir: Path = Field(DEFAULT_MODELS_DIR, description="Where installed GGUF models live.")
     offline: bool = Field(False, description="Never open a socket to a non-loopback address.")
@@ -206,8 +209,13 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # load_settings adds the preset/config-file layer below the environment.
-        return (init_settings, _FlatEnvSource(settings_cls), _NestedEnvSource(settings_cls))
+        # Flags beat env, env beats the preset/config-file layer that load_settings sets.
+        return (
+            init_settings,
+            _FlatEnvSource(settings_cls),
+            _NestedEnvSource(settings_cls),
+            _DictSource(settings_cls, cls._file_layer),
+        )
 
     def home_path(self) -> Path:
         return Path(self.home).expanduser()
@@ -361,24 +369,10 @@ class _DictSource(PydanticBaseSettingsSource):
 
 
 def _layered_class(file_layer: dict[str, Any]) -> type[Settings]:
-    class _Layered(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (
-                init_settings,
-                _FlatEnvSource(settings_cls),
-                _NestedEnvSource(settings_cls),
-                _DictSource(settings_cls, file_layer),
-            )
-
-    return _Layered
+    """A Settings subclass whose lowest non-default layer is ``file_layer``."""
+    return type(
+        "_LayeredSettings", (Settings,), {"__module__": __name__, "_file_layer": file_layer}
+    )
 
 
 def fingerprint_fields(settings: Settings) -> dict[str, Any]:
