@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -145,9 +144,12 @@ def ingest(
     preset: PresetOpt = None,
 ) -> None:
     """Read papers, chunk them into passages, embed and store them (resumable)."""
+    from litsynth.corpus import FORMATS
     from litsynth.session import Litsynth
 
     with _domain_errors():
+        if fmt != "auto" and fmt not in FORMATS:
+            raise UsageError(f"unknown --format {fmt!r}", hint=f"use auto or {', '.join(FORMATS)}")
         settings = _settings(ctx, home=home, config=config, preset=preset)
         with Litsynth(settings, llm=False) as ls:
             report = ls.ingest(paths, fmt, progress=True)
@@ -506,17 +508,9 @@ def models_list(ctx: typer.Context, as_json: JsonOpt = False, config: ConfigOpt 
 
 
 def main() -> None:
-    """Console-script entry point: click usage errors exit 2, as CONTRACT.md requires."""
-    try:
-        code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else 1)
-    except click.exceptions.Abort:
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+    """Console-script entry point. Click's standalone mode already maps usage errors to exit 2
+    with a one-line message, and ``typer.Exit(code)`` to ``code``."""
+    app()
 
 
 # Evaluation commands live in their own module to keep this one readable.

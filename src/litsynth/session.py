@@ -76,9 +76,19 @@ class Litsynth:
     # -- parts -------------------------------------------------------------------------------
     @cached_property
     def datastore(self) -> Datastore:
+        """The existing datastore in ``settings.home`` (a mistyped home is an error, not a new
+        empty store); :meth:`ingest` and :meth:`open_store` create one."""
         from litsynth.index.datastore import Datastore
 
-        return Datastore.open(self.settings)
+        return Datastore.open(self.settings, create=False)
+
+    def open_store(self) -> Datastore:
+        """The datastore, created in ``settings.home`` if it does not exist yet."""
+        if "datastore" not in self.__dict__:
+            from litsynth.index.datastore import Datastore
+
+            self.__dict__["datastore"] = Datastore.open(self.settings, create=True)
+        return self.datastore
 
     @cached_property
     def encoder(self) -> Encoder:
@@ -145,7 +155,7 @@ class Litsynth:
         """Read, chunk, embed and store the papers in ``paths`` (files or folders)."""
         from litsynth.corpus.ingest import ingest
 
-        return ingest(self.datastore, [Path(p) for p in paths], fmt, progress=progress)
+        return ingest(self.open_store(), [Path(p) for p in paths], fmt, progress=progress)
 
     def status(self) -> dict[str, Any]:
         """Counts and sizes of the datastore."""

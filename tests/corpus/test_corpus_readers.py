@@ -286,3 +286,20 @@ def test_generic_jsonl_with_semantic_scholar_fields(tmp_path: Path) -> None:
     assert second.paper.id.startswith("h:") and second.paper.title == ""
     assert second.sections[0].text.startswith("peS2o style")
     assert second.paper.source_ids == {str(path.resolve()): "77"}
+
+
+def test_lone_surrogate_escapes_become_replacement_characters(tmp_path: Path) -> None:
+    from litsynth.corpus import read_documents
+
+    path = tmp_path / "corpus.jsonl"
+    path.write_text(
+        '{"_id": "1", "title": "Broken \\ud800 title", "text": "Text with \\udfff inside."}\n'
+        '{"_id": "2", "title": "Fine title", "text": "Fine text."}\n'
+    )
+    docs = list(read_documents([path], "beir"))
+    assert len(docs) == 2
+    first = docs[0]
+    assert "\ufffd" in first.paper.title
+    # what the store will do with it: must encode as UTF-8
+    first.paper.title.encode("utf-8")
+    first.sections[0].text.encode("utf-8")

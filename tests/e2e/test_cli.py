@@ -170,3 +170,30 @@ def test_verify_unreadable_file_is_exit_1(tmp_path: Path) -> None:
     bad.write_text("{oops")
     result = invoke("verify", str(bad), "--home", str(tmp_path / "h"))
     assert result.exit_code == 1 and "bad.json" in result.stderr
+
+
+def test_installed_command_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for args in (["search", "x", "-k", "0"], ["frobnicate"], ["search", "--bogus-flag"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "litsynth", *args], capture_output=True, text=True
+        )
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_search_in_a_home_without_datastore_is_exit_1(tmp_path: Path) -> None:
+    result = invoke("search", "anything", "--home", str(tmp_path / "typo"))
+    assert result.exit_code == 1
+    assert "litsynth ingest" in result.stderr or "no datastore" in result.stderr.lower()
+    assert not (tmp_path / "typo" / "litsynth.sqlite3").exists()
+
+
+def test_unknown_format_is_usage_error_and_records_nothing(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"_id": "a", "title": "T", "text": "x"}\n')
+    result = invoke("ingest", str(corpus), "--format", "bogus", "--home", str(tmp_path / "h"))
+    assert result.exit_code == 2
+    assert not (tmp_path / "h" / "litsynth.sqlite3").exists()

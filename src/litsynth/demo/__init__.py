@@ -47,7 +47,7 @@ def build_demo(settings: Settings, *, rebuild_vectors: bool = False, progress: b
 
     vectors = vectors_path()
     with Litsynth(settings, llm=False) as ls:
-        store = ls.datastore
+        store = ls.open_store()
         if not rebuild_vectors and vectors.exists():
             store.import_vector_cache(vectors)
         for name, fmt in DEMO_FILES:

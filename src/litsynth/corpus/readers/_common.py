@@ -35,7 +35,7 @@ def iter_json_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | Record
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(line, object_hook=_without_surrogates)
             except json.JSONDecodeError as exc:
                 yield number, RecordError(str(path), number, f"not valid JSON: {exc.msg}")
                 continue
@@ -164,3 +164,17 @@ def build_document(
         fields_of_study=[f for f in (clean_text(f) for f in fields_of_study) if f],
     )
     return Document(paper=paper, sections=sections, line=line)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(obj: dict[str, Any]) -> dict[str, Any]:
+    """JSON may escape lone UTF-16 surrogates (``"\\ud800"``) that no UTF-8 store accepts:
+    each becomes U+FFFD instead of failing the whole batch later."""
+    for key, value in obj.items():
+        if isinstance(value, str) and _SURROGATE.search(value):
+            obj[key] = _SURROGATE.sub("\ufffd", value)
+        elif isinstance(value, list):
+            obj[key] = [_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for v in value]
+    return obj
