@@ -113,12 +113,9 @@ def _source_list(sources: str | None) -> list[str] | None:
 
 
 def _check_offline(settings: Settings, names: list[str] | None) -> None:
-    live = [n for n in names or settings.retrieval.sources if n != "local"]
-    if settings.offline and live:
-        raise UsageError(
-            f"live source(s) {', '.join(live)} cannot be used offline",
-            hint="drop them from --sources or unset --offline/LITSYNTH_OFFLINE",
-        )
+    from litsynth.sources.netguard import check_sources_allowed
+
+    check_sources_allowed(names or settings.retrieval.sources, settings.offline)
 
 
 def _print_json(doc: Any) -> None:

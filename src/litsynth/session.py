@@ -130,19 +130,11 @@ class Litsynth:
 
     def retriever(self, sources: Sequence[str] | None = None) -> Retriever:
         """A retriever over ``sources`` (default: ``settings.retrieval.sources``)."""
-        names = list(sources or self.settings.retrieval.sources)
-        unknown = [n for n in names if n not in ("local", "s2", "openalex", "web")]
-        if unknown:
-            raise UsageError(
-                f"unknown source(s): {', '.join(unknown)}",
-                hint="choose from local, s2, openalex, web",
-            )
-        live_names = [n for n in names if n != "local"]
-        live = []
-        if live_names:
-            from litsynth.sources.registry import build_live_sources
+        from litsynth.sources.registry import build_live_sources
 
-            live = build_live_sources(live_names, self.settings)
+        names = list(sources or self.settings.retrieval.sources)
+        # Validates every name (unknown -> UsageError, live while offline -> UsageError).
+        live = build_live_sources(names, self.settings)
         local = LocalSource(self.datastore, self.settings.retrieval) if "local" in names else None
         return Retriever(
             local, live, rrf_k=self.settings.retrieval.rrf_k, live_k=self.settings.retrieval.live_k

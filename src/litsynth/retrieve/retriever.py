@@ -73,7 +73,3 @@ class Retriever:
 
             hits = dedup_hits(reciprocal_rank_fusion(lists, k=self.rrf_k))
         return Retrieval(hits, per_source, warnings, time.perf_counter() - started)
-
-    def __call__(self, query: str, k: int) -> list[Hit]:
-        """The callable form the LM pipeline uses for feedback retrieval."""
-        return self.retrieve(query, k).hits
