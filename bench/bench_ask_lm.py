@@ -50,6 +50,8 @@ def stage_rows(answer: Answer) -> list[dict[str, Any]]:
 def summarise(question: str, answer: Answer, seconds: float) -> dict[str, Any]:
     rows = stage_rows(answer)
     judge = next((s for s in answer.stages if s.name == "judge"), None)
+    verification = next((s for s in answer.stages if s.name == "verification"), None)
+    shares = verification.data if verification and not verification.skipped else {}
     return {
         "question": question,
         "mode": answer.mode,
@@ -60,6 +62,8 @@ def summarise(question: str, answer: Answer, seconds: float) -> dict[str, Any]:
         "ctxs": len(answer.ctxs),
         "citations": len(answer.citations),
         "supported": sum(c.verdict == "supported" for c in answer.citations),
+        "supported_share_before": shares.get("supported_share_before"),
+        "supported_share_after": shares.get("supported_share_after"),
         "revision": judge.data.get("reason") if judge and not judge.skipped else None,
         "warnings": answer.warnings,
         "stages": rows,
@@ -92,11 +96,17 @@ def markdown(results: list[dict[str, Any]], header: dict[str, Any]) -> str:
             f"| Q{number} | **total** | **{result['seconds']}** | {result['tokens_in']} | "
             f"**{result['evaluated_in']}** | {result['tokens_out']} | "
             f"{'within' if within else 'OVER'} target; {result['supported']}/"
-            f"{result['citations']} citations supported |"
+            f"{result['citations']} citations supported; cited sentences accepted "
+            f"{_share(result['supported_share_before'])} before verification, "
+            f"{_share(result['supported_share_after'])} after |"
         )
     lines += ["", "Questions:"]
     lines += [f"- Q{i}: {r['question']} ({r['mode']})" for i, r in enumerate(results, 1)]
     return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
 
 
 def main() -> int:
@@ -117,6 +127,7 @@ def main() -> int:
     )
     print(f"building/reusing the demo datastore in {args.home} ...", file=sys.stderr)
     build_demo(settings, progress=False)
+    load_before = os.getloadavg()[0]
     with Litsynth(settings, llm=args.llm) as ls:
         started = time.perf_counter()
         llm = ls.llm
@@ -133,7 +144,8 @@ def main() -> int:
         "llm": llm.name,
         "preset": args.preset or "default",
         "load_s": load_s,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, n_threads={args.n_threads}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, n_threads={args.n_threads}, "
+        f"load average before {load_before:.2f}, after {os.getloadavg()[0]:.2f}",
     }
     print(markdown(results, header))
     if args.json_out:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from litsynth.config import Settings, load_settings
 from litsynth.errors import LitsynthError, UsageError
@@ -31,7 +32,16 @@ eval_app = typer.Typer(help="Score litsynth (or other systems' outputs).", no_ar
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup off: messages carry paths, titles and [n] markers; styled lines opt in.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def _report(label: str, message: object) -> None:
+    """One labelled line on stderr; ``message`` is shown literally (paper titles and paths
+    may contain brackets that rich would read as markup)."""
+    style = {"error": "red", "skipped": "red", "warning": "yellow"}[label]
+    err.print(f"[{style}]{label}:[/{style}] {escape(str(message))}", markup=True)
+
 
 # Options every command takes, so that `--home DIR` works before or after the subcommand.
 HomeOpt = Annotated[
@@ -93,10 +103,10 @@ def _domain_errors() -> Iterator[None]:
     try:
         yield
     except UsageError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True)
+        _report("error", exc)
         raise typer.Exit(2) from exc
     except LitsynthError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True)
+        _report("error", exc)
         raise typer.Exit(1) from exc
     except KeyboardInterrupt as exc:
         err.print("interrupted; rerun the same command to resume")
@@ -155,7 +165,7 @@ def ingest(
             _print_json(summary)
         err.print(report.summary_text())
         if strict and report.records_skipped:
-            err.print(f"[red]error:[/red] {report.records_skipped} record(s) skipped (--strict)")
+            _report("error", f"{report.records_skipped} record(s) skipped (--strict)")
             raise typer.Exit(1)
 
 
@@ -265,7 +275,7 @@ def search(
                 filters=_filters(year_min, year_max, min_citations, venue, fields),
             )
         for warning in result.warnings:
-            err.print(f"[yellow]warning:[/yellow] {warning}")
+            _report("warning", warning)
         if as_json:
             _print_json([hit.to_search_json(rank) for rank, hit in enumerate(result.hits, 1)])
             return
@@ -368,15 +378,18 @@ def _answer_and_print(
 
     with Litsynth(settings, llm=llm) as ls:
         if ls.llm is None:
-            err.print("[dim]no language model configured or installed: extractive mode[/dim]")
+            err.print(
+                "[dim]no language model configured or installed: extractive mode[/dim]",
+                markup=True,
+            )
         else:
-            err.print(f"[dim]language model: {ls.llm.name}[/dim]")
+            err.print(f"[dim]language model: {escape(ls.llm.name)}[/dim]", markup=True)
         answer = ls.ask(question, sources=sources, filters=filters)
         if save_sources:
             saved = ls.save_cited_sources(answer)
             err.print(f"saved {saved} cited live-source paper(s) to the datastore")
     for warning in answer.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}")
+        _report("warning", warning)
     if trace is not None:
         trace.parent.mkdir(parents=True, exist_ok=True)
         trace.write_text(json.dumps(answer.trace(), ensure_ascii=False, indent=2) + "\n")
@@ -437,28 +450,36 @@ def verify(
 ) -> None:
     """Check that every citation's passage supports its sentence; fix with --out."""
     from litsynth.session import Litsynth
-    from litsynth.synthesize.verify import format_verdict_lines, verify_file, write_verified
+    from litsynth.synthesize.answer_files import verify_file
+    from litsynth.synthesize.verify import format_verdict_lines
 
     with _domain_errors():
         settings = _settings(ctx, home=home, config=config)
         with Litsynth(settings, llm=False) as ls:
-            results = verify_file(file, zero_based=zero_based, judge=ls.judge)
+            answers = verify_file(file, zero_based=zero_based, judge=ls.judge)
         if out is not None:
-            write_verified(results, out, like=file)
+            answers.write(out)
             err.print(f"wrote {out}")
+        for entry in answers.skipped:
+            _report("skipped", entry.error)
+        if answers.skipped:
+            err.print(f"skipped {len(answers.skipped)} of {len(answers.entries)} answers")
+        reports = [
+            e.verified["verification"] if e.verified else {"error": e.error}
+            for e in answers.entries
+        ]
         if as_json:
-            _print_json(
-                [r["verification"] for r in results]
-                if len(results) != 1
-                else results[0]["verification"]
-            )
+            _print_json(reports if len(reports) != 1 else reports[0])
             return
-        for index, result in enumerate(results):
-            if len(results) > 1:
+        for index, report in enumerate(reports):
+            if len(reports) > 1:
                 typer.echo(f"# answer {index + 1}")
-            for warning in result["verification"].get("warnings", []):
-                err.print(f"[yellow]warning:[/yellow] {warning}")
-            for line in format_verdict_lines(result["verification"]):
+            if "error" in report:
+                typer.echo("skipped")
+                continue
+            for warning in report.get("warnings", []):
+                _report("warning", warning)
+            for line in format_verdict_lines(report):
                 typer.echo(line)
 
 

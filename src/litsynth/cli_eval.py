@@ -13,7 +13,7 @@ from rich.console import Console
 from litsynth.config import Settings
 from litsynth.errors import LitsynthError, UsageError
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder for metrics.json and report.md.")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N items.")]

@@ -108,7 +108,9 @@ class LLMSettings(_Section):
     temperature: float = Field(0.0, ge=0.0, description="Sampling temperature.")
     max_tokens: int = Field(400, ge=16, description="Completion budget of a draft/revision.")
     n_ctx: int = Field(4096, ge=512, description="Context window of an in-process GGUF.")
-    n_threads: int | None = Field(None, description="CPU threads for an in-process GGUF.")
+    n_threads: int | None = Field(
+        None, ge=1, description="CPU threads for an in-process GGUF (None = all usable CPUs)."
+    )
     prices_file: str | None = Field(
         None, description="TOML price table overriding the bundled one (USD per 1M tokens)."
     )

@@ -9,6 +9,7 @@ one-line message and exit code 1 (usage errors: exit 2).
     │   └── FingerprintMismatch   the index was built with other embedding/chunk settings
     ├── ModelError                a model is missing, corrupt (sha256) or cannot load
     ├── LLMError                  an LM call failed after its retries
+    │   ├── LLMUnavailable        the configured LM cannot be reached or refuses us
     │   └── LLMOutputError        the LM answered but its output cannot be used
     ├── SourceError               a live source failed after its retries (source, query)
     │   └── OfflineError          a non-loopback connection was attempted in offline mode
@@ -64,6 +65,11 @@ class ModelError(LitsynthError):
 
 class LLMError(LitsynthError):
     """Raised when a language-model call fails after its bounded retries."""
+
+
+class LLMUnavailable(LLMError):
+    """Raised when the configured LM cannot be reached (after retries) or refuses the request
+    (authentication, unknown model): a setup problem, never hidden behind a fallback."""
 
 
 class LLMOutputError(LLMError):

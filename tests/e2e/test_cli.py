@@ -165,6 +165,19 @@ def test_verify_prints_verdict_lines(tmp_path: Path) -> None:
     assert "verification" in written
 
 
+def test_verify_skips_a_bad_jsonl_line_and_keeps_it(tmp_path: Path) -> None:
+    answer = {"output": "Corals bleach [1].", "ctxs": [{"text": "Corals bleach [x]."}]}
+    path = tmp_path / "answers.jsonl"
+    path.write_text(json.dumps(answer) + "\n{broken [red]\n")
+    fixed = tmp_path / "fixed.jsonl"
+    result = invoke("verify", str(path), "--out", str(fixed), "--home", str(tmp_path / "h"))
+    assert result.exit_code == 0, result.stderr
+    assert "answers.jsonl:2: not valid JSON" in result.stderr
+    assert "skipped 1 of 2 answers" in result.stderr
+    assert result.stdout.splitlines()[-2:] == ["# answer 2", "skipped"]
+    assert fixed.read_text().splitlines()[1] == "{broken [red]"
+
+
 def test_verify_unreadable_file_is_exit_1(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")

@@ -8,7 +8,7 @@ import socket
 import pytest
 from fake_openai import FakeOpenAIServer, Reply, chat_reply
 
-from litsynth.errors import LLMError
+from litsynth.errors import LLMError, LLMUnavailable
 from litsynth.llm.openai_http import (
     CHARS_PER_TOKEN,
     OpenAICompatibleLLM,
@@ -144,7 +144,7 @@ def test_connection_refused_is_an_llm_error() -> None:
         f"http://127.0.0.1:{port}", "m", max_retries=1, sleep=sleeps.append, prices=PRICES
     )
 
-    with pytest.raises(LLMError, match="connection failed"):
+    with pytest.raises(LLMUnavailable, match="connection failed"):
         llm.chat(MESSAGES, max_tokens=4)
     assert len(sleeps) == 1
 
@@ -152,7 +152,7 @@ def test_connection_refused_is_an_llm_error() -> None:
 def test_client_error_is_not_retried(fake_server: FakeOpenAIServer) -> None:
     fake_server.script(CHAT, Reply(status=401, body={"error": "bad key"}))
 
-    with pytest.raises(LLMError, match="401"):
+    with pytest.raises(LLMUnavailable, match="401"):
         make_llm(fake_server, []).chat(MESSAGES, max_tokens=4)
     assert len(fake_server.requests_to(CHAT)) == 1
 

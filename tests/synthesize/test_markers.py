@@ -3,6 +3,7 @@ from __future__ import annotations
 from litsynth.synthesize.markers import (
     find_markers,
     normalise_markers,
+    passage_mentions_to_markers,
     renumber_markers,
     shift_markers,
     strip_markers,
@@ -27,3 +28,11 @@ def test_strip_markers() -> None:
 
 def test_garbage_range_is_not_expanded() -> None:
     assert len(find_markers("[1-100000]")) == 2
+
+
+def test_passage_mentions_become_markers() -> None:
+    assert passage_mentions_to_markers("Humans are bitten (passage 3).") == "Humans are bitten [3]."
+    assert passage_mentions_to_markers("X [Passages 2 and 5].") == "X [2][5]."
+    assert passage_mentions_to_markers("Y (see passages 1, 4-5 & 7)") == "Y [1][4][5][7]"
+    # A mention in the running text is not a citation and stays as written.
+    assert passage_mentions_to_markers("As passage 3 shows, Z.") == "As passage 3 shows, Z."

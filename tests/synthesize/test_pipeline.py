@@ -7,7 +7,7 @@ import pytest
 from scripted_llm import Response, ScriptedLLM
 
 from litsynth.config import Settings
-from litsynth.errors import LLMError
+from litsynth.errors import LLMError, LLMUnavailable
 from litsynth.llm.base import Message
 from litsynth.records import Answer, Hit, Paper, Passage, Stage
 from litsynth.retrieve.rerank import FusedScoreReranker
@@ -372,6 +372,11 @@ def test_draft_failure_falls_back_to_extractive_with_warning(failure: Response) 
     assert any("extractive synthesis used instead" in w for w in answer.warnings)
 
 
+def test_unreachable_lm_at_draft_is_an_error_not_a_fallback() -> None:
+    with pytest.raises(LLMUnavailable, match="refused"):
+        run({"draft": [LLMUnavailable("http://127.0.0.1:9: connection refused")]})
+
+
 def test_no_hits_abstains_with_empty_ctxs() -> None:
     answer, llm, _ = run({}, question="Quantum chromodynamics of gluons?")
     assert not llm.calls
@@ -420,6 +425,10 @@ def test_progress_reports_each_run_stage() -> None:
 
 def test_clean_lm_text_and_reference_stripping() -> None:
     assert clean_lm_text("Alpha [1-2]. Beta [0][7].", 2) == ("Alpha [1][2]. Beta.", [0, 7])
+    assert clean_lm_text("Alpha (passages 1 and 2). Beta (passage 9).", 2) == (
+        "Alpha [1][2]. Beta.",
+        [9],
+    )
     assert clean_lm_text("[1]\n[2].", 2) == ("", [])
     assert strip_reference_list("Claim [1].\n\n## Sources\n- x") == "Claim [1]."
     listed = "Claim [1].\n[1] Smith 2020. Title.\n[2] Lee 2021. Title."

@@ -11,14 +11,9 @@ from pathlib import Path
 import pytest
 
 from litsynth.errors import InputError
+from litsynth.synthesize.answer_files import verify_file
 from litsynth.synthesize.markers import strip_markers
-from litsynth.synthesize.verify import (
-    UNVERIFIED_FLAG,
-    format_verdict_lines,
-    verify_answer,
-    verify_file,
-    write_verified,
-)
+from litsynth.synthesize.verify import UNVERIFIED_FLAG, format_verdict_lines, verify_answer
 from litsynth.text import content_words
 
 
@@ -206,13 +201,18 @@ def _check_corrected(record: dict) -> None:
     assert [(c["marker"], c["passage_id"]) for c in added] == [(2, "p1"), (3, "p2")]
 
 
+def _verified(path: Path, **kwargs: bool) -> list[dict]:
+    return [e.verified for e in verify_file(path, judge=FakeJudge(), **kwargs).entries]
+
+
 def test_verify_file_one_object(tmp_path: Path) -> None:
     path = tmp_path / "answer.json"
     path.write_text(json.dumps(ANSWER))
-    (record,) = verify_file(path, judge=FakeJudge())
+    answers = verify_file(path, judge=FakeJudge())
+    (record,) = [e.verified for e in answers.entries]
     _check_corrected(record)
     out = tmp_path / "out.json"
-    write_verified([record], out, like=path)
+    answers.write(out)
     assert json.loads(out.read_text()) == record
 
 
@@ -222,12 +222,12 @@ def test_verify_file_list_and_jsonl(tmp_path: Path) -> None:
     as_jsonl = tmp_path / "answers.jsonl"
     as_jsonl.write_text("\n".join(json.dumps(ANSWER) for _ in range(3)) + "\n")
     for path, count in ((as_list, 2), (as_jsonl, 3)):
-        records = verify_file(path, judge=FakeJudge())
+        records = _verified(path)
         assert len(records) == count
         for record in records:
             _check_corrected(record)
     out = tmp_path / "out.jsonl"
-    write_verified(verify_file(as_jsonl, judge=FakeJudge()), out, like=as_jsonl)
+    verify_file(as_jsonl, judge=FakeJudge()).write(out)
     assert len(out.read_text().splitlines()) == 3
 
 
@@ -236,17 +236,39 @@ def test_verify_file_zero_based_sqa_answer(tmp_path: Path) -> None:
     answer["output"] = "Statins lower blood cholesterol levels [0]."
     path = tmp_path / "sqa.json"
     path.write_text(json.dumps(answer))
-    (plain,) = verify_file(path, judge=FakeJudge())
+    (plain,) = _verified(path)
     assert any("--zero-based" in w for w in plain["verification"]["warnings"])
-    (zero,) = verify_file(path, judge=FakeJudge(), zero_based=True)
+    (zero,) = _verified(path, zero_based=True)
     assert zero["output"] == "Statins lower blood cholesterol levels [1]."
 
 
-def test_bad_jsonl_line_names_file_and_line(tmp_path: Path) -> None:
+def test_bad_jsonl_line_is_skipped_naming_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "answers.jsonl"
-    path.write_text(json.dumps(ANSWER) + "\n{not json\n")
-    with pytest.raises(InputError, match=r"answers\.jsonl:2"):
-        verify_file(path, judge=FakeJudge())
+    path.write_text(json.dumps(ANSWER) + "\n{not json\n" + json.dumps({"output": 3}) + "\n")
+    answers = verify_file(path, judge=FakeJudge())
+    assert [e.where for e in answers.skipped] == ["line 2", "line 3"]
+    assert re.search(r"answers\.jsonl:2: not valid JSON", answers.skipped[0].error or "")
+    assert "line 3" in (answers.skipped[1].error or "")
+    _check_corrected(answers.entries[0].verified or {})
+    out = tmp_path / "out.jsonl"
+    answers.write(out)
+    lines = out.read_text().splitlines()
+    assert len(lines) == 3
+    assert lines[1] == "{not json" and json.loads(lines[2]) == {"output": 3}
+    assert "verification" in json.loads(lines[0])
+
+
+def test_bad_list_item_is_written_back_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps([{"output": "x", "ctxs": "nope"}, ANSWER]))
+    answers = verify_file(path, judge=FakeJudge())
+    (skipped,) = answers.skipped
+    assert re.search(r"answers\.json \(item 1\).*'ctxs'", skipped.error or "")
+    out = tmp_path / "out.json"
+    answers.write(out)
+    written = json.loads(out.read_text())
+    assert written[0] == {"output": "x", "ctxs": "nope"}
+    _check_corrected(written[1])
 
 
 @pytest.mark.parametrize(
@@ -254,6 +276,7 @@ def test_bad_jsonl_line_names_file_and_line(tmp_path: Path) -> None:
     [
         ('{"output": 3, "ctxs": []}', "no text 'output'"),
         ('[{"output": "x", "ctxs": "nope"}]', r"item 1.*'ctxs'"),
+        ('{"output": "x"}\n{oops\n', r"bad\.json \(line 1\).*'ctxs'.*bad\.json:2"),
         ("", "empty file"),
         ("[1, 2", "not valid JSON"),
     ],

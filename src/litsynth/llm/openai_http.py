@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from litsynth.errors import LLMError
+from litsynth.errors import LLMError, LLMUnavailable
 from litsynth.llm.base import Completion, Message
 from litsynth.llm.prices import PriceTable, load_prices
 
@@ -26,6 +26,9 @@ from litsynth.llm.prices import PriceTable, load_prices
 #: tokenize for us. It errs on neither side by much for prose, more for code or non-Latin text.
 CHARS_PER_TOKEN = 4
 _MAX_RETRY_AFTER = 60.0
+UNAVAILABLE_HINT = (
+    "is the LM server running and reachable? --no-llm answers without it (extractive)"
+)
 #: Ways to ask for schema-constrained output, strictest first: OpenAI/vLLM ``json_schema``,
 #: then llama.cpp's ``json_object`` with a ``schema``, then nothing.
 RESPONSE_FORMATS: tuple[str | None, ...] = ("json_schema", "json_object", None)
@@ -160,6 +163,11 @@ class OpenAICompatibleLLM:
             response = self._post_with_retries(body)
         else:
             response = self._post_constrained(body, json_schema)
+        if response.status_code in (401, 403, 404):
+            raise LLMUnavailable(
+                f"{self.base_url} answered HTTP {response.status_code}: {response.text[:300]}",
+                hint="check the URL, LITSYNTH_LLM_MODEL and LITSYNTH_LLM_API_KEY",
+            )
         if response.status_code >= 400:
             raise LLMError(
                 f"{self.base_url} answered HTTP {response.status_code}: {response.text[:300]}"
@@ -189,9 +197,9 @@ class OpenAICompatibleLLM:
                 return self._post_once(url, body)
             except _Retryable as failure:
                 if attempt == attempts - 1:
-                    raise LLMError(
+                    raise LLMUnavailable(
                         f"{url}: {failure} (gave up after {attempts} tries)",
-                        hint="is the LM server running and reachable?",
+                        hint=UNAVAILABLE_HINT,
                     ) from None
                 jittered = self.backoff * 2**attempt * (0.5 + random.random())
                 self._sleep(failure.wait if failure.wait is not None else jittered)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from litsynth.records import Answer, Reference
+from litsynth.render.markdown import display_title
 
 
 def _key(ref: Reference, taken: set[str]) -> str:
@@ -29,7 +30,7 @@ def render_bibtex(answer: Answer) -> str:
     entries = []
     for ref in answer.references:
         fields = {
-            "title": ref.title,
+            "title": display_title(ref.title, ref.paper_id),
             "author": " and ".join(a.name for a in ref.authors if a.name),
             "year": str(ref.year) if ref.year else "",
             "journal": ref.venue or "",

@@ -19,11 +19,16 @@ def format_authors(authors: list[Author], limit: int = 3) -> str:
     return ", ".join(names[:limit]) + (" et al." if len(names) > limit else "")
 
 
+def display_title(title: str, paper_id: str) -> str:
+    """The title without its final period, or ``Untitled (paper id)`` when there is none."""
+    return title.strip().rstrip(".") or f"Untitled ({paper_id})"
+
+
 def format_source_line(hit: Hit) -> str:
     """Authors (year). Title. Venue. DOI/URL — the bibliographic line of a cited passage."""
     paper = hit.paper
     year = f" ({paper.year})" if paper.year else ""
-    parts = [f"{format_authors(paper.authors)}{year}.", f"{paper.title.rstrip('.')}."]
+    parts = [f"{format_authors(paper.authors)}{year}.", f"{display_title(paper.title, paper.id)}."]
     if paper.venue:
         parts.append(f"*{paper.venue}*.")
     link = f"https://doi.org/{paper.doi}" if paper.doi else paper.url

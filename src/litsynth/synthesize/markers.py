@@ -52,6 +52,25 @@ def normalise_markers(text: str) -> str:
     return MARKER_GROUP.sub(lambda m: format_markers(expand_group(m.group(1))), text)
 
 
+#: A parenthesised mention of passages that small models write instead of a marker:
+#: ``(passage 3)``, ``[Passages 2 and 5]``, ``(see passages 1, 4-6)``.
+_PASSAGE_MENTION = re.compile(
+    r"\s*[(\[]\s*(?:see\s+)?passages?\s+(\d+(?:\s*(?:,|and|&|[-–])\s*\d+)*)\s*[)\]]",
+    re.IGNORECASE,
+)
+
+
+def passage_mentions_to_markers(text: str) -> str:
+    """``"A holds (passages 2 and 5)."`` -> ``"A holds [2][5]."``: the parenthesised passage
+    mentions a model writes in place of markers, as markers."""
+
+    def repl(m: re.Match[str]) -> str:
+        body = re.sub(r"\s*(?:and|&)\s*", ",", m.group(1), flags=re.IGNORECASE)
+        return " " + format_markers(expand_group(body))
+
+    return _PASSAGE_MENTION.sub(repl, text)
+
+
 def shift_markers(text: str, delta: int) -> str:
     """Add ``delta`` to every marker number: -1 turns 1-based markers into ScholarQABench's
     0-based form, +1 the other way."""

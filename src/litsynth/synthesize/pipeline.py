@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from litsynth.errors import LLMError
+from litsynth.errors import LLMError, LLMUnavailable
 from litsynth.llm.base import LLM, Completion
 from litsynth.llm.structured import chat_json
 from litsynth.records import Answer, Hit, Stage
@@ -28,6 +28,7 @@ from litsynth.synthesize.extractive import NO_EVIDENCE
 from litsynth.synthesize.markers import (
     find_markers,
     normalise_markers,
+    passage_mentions_to_markers,
     renumber_markers,
     strip_markers,
 )
@@ -92,9 +93,10 @@ def strip_reference_list(text: str) -> str:
 
 def clean_lm_text(text: str, n_ctxs: int) -> tuple[str, list[int]]:
     """Model text made safe to verify: reference list stripped, markers in the adjacent form
-    (``[1, 2]`` -> ``[1][2]``), markers outside ``1..n_ctxs`` removed; a text of markers
-    alone becomes empty. Returns the text and the removed marker numbers."""
-    text = normalise_markers(strip_reference_list(text.strip()))
+    (``[1, 2]`` and ``(passages 1 and 2)`` -> ``[1][2]``), markers outside ``1..n_ctxs``
+    removed; a text of markers alone becomes empty. Returns the text and the removed marker
+    numbers."""
+    text = normalise_markers(passage_mentions_to_markers(strip_reference_list(text.strip())))
     invalid = sorted({n for n in find_markers(text) if not 1 <= n <= n_ctxs})
     if invalid:
         text = renumber_markers(text, dict.fromkeys(invalid))
@@ -296,6 +298,8 @@ class _Run:
         clock = self._start("draft")
         try:
             raw = self._chat(clock, prompts.draft_messages(self.question, self._passages()))
+        except LLMUnavailable:
+            raise  # a setup problem: the user asked for this LM and must hear it is not there
         except LLMError as exc:
             self._add(clock.done({"error": str(exc)}))
             self._use_fallback(f"LM draft failed ({exc}); extractive synthesis used instead")
@@ -307,7 +311,12 @@ class _Run:
         self._note_dropped("draft", dropped)
         self._add(clock.done({"raw": raw, "text": text, "dropped_markers": dropped}))
         if not text:
-            self._use_fallback("LM returned an empty draft; extractive synthesis used instead")
+            what = (
+                "LM draft had no text besides citation markers or a reference list"
+                if raw.strip()
+                else "LM returned an empty draft"
+            )
+            self._use_fallback(f"{what}; extractive synthesis used instead")
             return None
         return text
 

@@ -20,14 +20,11 @@ ScholarQABench's ``[0]`` -> ``ctxs[0]``. Sentence indexes (``S<i>``) are 0-based
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litsynth.errors import InputError
 from litsynth.records import Citation, SentenceVerdict
 from litsynth.synthesize.claims import AnswerSentence, is_citation_worthy, split_answer
 from litsynth.synthesize.markers import MARKER_GROUP, expand_group, format_markers
@@ -346,92 +343,3 @@ def format_verdict_lines(result: VerificationResult | Mapping[str, Any]) -> list
 
 def _score(score: float | None) -> str:
     return "-" if score is None else f"{score:.2f}"
-
-
-# ---------------------------------------------------------------- answer files
-
-
-def _read_answers(path: Path) -> tuple[str, list[tuple[str | None, dict[str, Any]]]]:
-    """The file's form (``object``, ``list`` or ``jsonl``) and its answers, each with where it
-    is in the file (``line N``, ``item N`` or None) for error messages."""
-    try:
-        raw = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
-    if not raw.strip():
-        raise InputError(f"{path}: empty file, expected an answer object, a list or JSONL")
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        if not raw.lstrip().startswith("{"):
-            raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
-        records: list[tuple[str | None, Any]] = []
-        for number, line in enumerate(raw.splitlines(), 1):
-            if line.strip():
-                try:
-                    records.append((f"line {number}", json.loads(line)))
-                except json.JSONDecodeError as line_exc:
-                    raise InputError(
-                        f"{path}:{number}: not valid JSON: {line_exc.msg}"
-                    ) from line_exc
-        form = "jsonl"
-    else:
-        if isinstance(data, list):
-            form, records = "list", [(f"item {i + 1}", r) for i, r in enumerate(data)]
-        elif Path(path).suffix in (".jsonl", ".ndjson"):
-            form, records = "jsonl", [("line 1", data)]
-        else:
-            form, records = "object", [(None, data)]
-    for where, record in records:
-        _check_answer(path, where, record)
-    return form, records
-
-
-def _check_answer(path: Path, where: str | None, record: Any) -> None:
-    place = f"{path} ({where})" if where else str(path)
-    if not isinstance(record, dict):
-        raise InputError(f"{place}: expected an answer object, got {type(record).__name__}")
-    if not isinstance(record.get("output"), str):
-        raise InputError(f"{place}: answer has no text 'output'")
-    ctxs = record.get("ctxs")
-    if not isinstance(ctxs, list) or not all(
-        isinstance(c, dict) and isinstance(c.get("text", ""), str) for c in ctxs
-    ):
-        raise InputError(f"{place}: 'ctxs' must be a list of objects with a text 'text'")
-
-
-def verify_record(
-    record: dict[str, Any], judge: SupportJudge, *, zero_based: bool = False
-) -> dict[str, Any]:
-    """A copy of one answer object with ``output`` corrected and ``verification`` added;
-    ``ctxs`` is the same list, untouched."""
-    ctxs = record["ctxs"]
-    result = verify_answer(
-        record["output"],
-        [c.get("text") or "" for c in ctxs],
-        judge,
-        zero_based=zero_based,
-        passage_ids=[c.get("passage_id") for c in ctxs],
-    )
-    return {**record, "output": result.text, "verification": result.to_dict()}
-
-
-def verify_file(
-    path: Path | str, *, zero_based: bool = False, judge: SupportJudge
-) -> list[dict[str, Any]]:
-    """Verify every answer in ``path`` (one answer object, a JSON list of them, or JSONL;
-    each with ``output`` and ``ctxs``). Raises InputError naming the file (and line or item)
-    when it cannot be read as answers."""
-    _, records = _read_answers(Path(path))
-    return [verify_record(record, judge, zero_based=zero_based) for _, record in records]
-
-
-def write_verified(results: list[dict[str, Any]], out: Path | str, *, like: Path | str) -> None:
-    """Write ``results`` to ``out`` in the same form as the input file ``like``."""
-    form, _ = _read_answers(Path(like))
-    if form == "jsonl":
-        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
-    else:
-        data = results[0] if form == "object" and len(results) == 1 else results
-        body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    Path(out).write_text(body, encoding="utf-8")
