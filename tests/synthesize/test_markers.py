@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from litsynth.synthesize.markers import (
     find_markers,
+    markers_before_punctuation,
     normalise_markers,
     passage_mentions_to_markers,
     renumber_markers,
@@ -36,3 +37,9 @@ def test_passage_mentions_become_markers() -> None:
     assert passage_mentions_to_markers("Y (see passages 1, 4-5 & 7)") == "Y [1][4][5][7]"
     # A mention in the running text is not a citation and stays as written.
     assert passage_mentions_to_markers("As passage 3 shows, Z.") == "As passage 3 shows, Z."
+
+
+def test_markers_move_in_front_of_the_final_punctuation() -> None:
+    assert markers_before_punctuation("A holds.[2] B holds. [3]") == "A holds [2]. B holds [3]."
+    assert markers_before_punctuation("A holds.\n\n[2] [4]") == "A holds [2][4]."
+    assert markers_before_punctuation("Ends [1]. Fig. 2 [x].") == "Ends [1]. Fig. 2 [x]."

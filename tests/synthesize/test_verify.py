@@ -291,3 +291,18 @@ def test_unreadable_answer_files(tmp_path: Path, content: str, message: str) -> 
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"missing\.json"):
         verify_file(tmp_path / "missing.json", judge=FakeJudge())
+
+
+def test_markers_on_their_own_line_are_verified_with_the_sentence_above() -> None:
+    text = "Aspirin reduces ischemic stroke risk.\n\n[2][3]"
+    result = verify_answer(text, CTXS, FakeJudge())
+    assert result.text == "Aspirin reduces ischemic stroke risk [1]."
+    assert [(c.marker, c.verdict) for c in result.citations if c.action != "added"] == [
+        (2, "unsupported"),
+        (3, "unsupported"),
+    ]
+
+
+def test_removing_the_first_of_adjacent_markers_keeps_the_space() -> None:
+    text = "Statins lower blood cholesterol [1][2]."
+    assert verify_answer(text, CTXS, FakeJudge()).text == "Statins lower blood cholesterol [2]."

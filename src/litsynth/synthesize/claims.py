@@ -1,7 +1,8 @@
 """An answer's text as a list of sentences, each with the citation markers that belong to it.
 
 Markers belong to the sentence they follow, also when written after its final period
-(``"... was shown. [2] Next ..."`` cites ``[2]`` for the first sentence). Markdown headings are
+(``"... was shown. [2] Next ..."`` cites ``[2]`` for the first sentence) or on a line of their
+own after it. Markdown headings are
 kept as non-claim sentences; list bullets are stripped before splitting. Every sentence keeps
 its character span in the original text, trailing markers included, so verification can
 rewrite one sentence's markers without touching the rest of the text.
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from litsynth.synthesize.markers import MARKER_GROUP, expand_group, strip_markers
+from litsynth.synthesize.markers import MARKER_GROUP, find_markers, strip_markers
 from litsynth.text import content_words, split_sentences
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s+\S.*|\*\*[^*]+\*\*:?|__[^_]+__:?)\s*$")
@@ -112,9 +113,17 @@ def split_answer(text: str) -> list[AnswerSentence]:
             if heading
             else _sentence_spans(masked, block_start, block_end)
         )
+        if not spans and sentences and not sentences[-1].heading:
+            # A block of markers alone ("...risk.\n\n[2][3]"): the model collected the
+            # citations of the text above; they belong to its last sentence.
+            previous = sentences[-1]
+            raw = text[block_start:block_end].rstrip()
+            previous.markers += find_markers(raw)
+            previous.end = block_start + len(raw)
+            continue
         for span_start, span_end in spans:
             raw = text[span_start:span_end].rstrip()
-            markers = [n for m in MARKER_GROUP.finditer(raw) for n in expand_group(m.group(1))]
+            markers = find_markers(raw)
             sentences.append(
                 AnswerSentence(
                     index=len(sentences),

@@ -71,6 +71,19 @@ def passage_mentions_to_markers(text: str) -> str:
     return _PASSAGE_MENTION.sub(repl, text)
 
 
+_AFTER_PERIOD = re.compile(
+    r"([.!?])\s*(" + MARKER_GROUP.pattern + r"(?:\s*" + MARKER_GROUP.pattern + r")*)(?=\s|$)"
+)
+
+
+def markers_before_punctuation(text: str) -> str:
+    """``"A holds.[2] B.\n\n[3][4]"`` -> ``"A holds [2]. B [3][4]."``: markers written after a
+    sentence's final punctuation (or on a line of their own below it) moved in front of it."""
+    return _AFTER_PERIOD.sub(
+        lambda m: f" {format_markers(find_markers(m.group(2)))}{m.group(1)}", text
+    )
+
+
 def shift_markers(text: str, delta: int) -> str:
     """Add ``delta`` to every marker number: -1 turns 1-based markers into ScholarQABench's
     0-based form, +1 the other way."""

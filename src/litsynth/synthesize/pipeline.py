@@ -27,6 +27,7 @@ from litsynth.synthesize import prompts
 from litsynth.synthesize.extractive import NO_EVIDENCE
 from litsynth.synthesize.markers import (
     find_markers,
+    markers_before_punctuation,
     normalise_markers,
     passage_mentions_to_markers,
     renumber_markers,
@@ -93,10 +94,11 @@ def strip_reference_list(text: str) -> str:
 
 def clean_lm_text(text: str, n_ctxs: int) -> tuple[str, list[int]]:
     """Model text made safe to verify: reference list stripped, markers in the adjacent form
-    (``[1, 2]`` and ``(passages 1 and 2)`` -> ``[1][2]``), markers outside ``1..n_ctxs``
-    removed; a text of markers alone becomes empty. Returns the text and the removed marker
-    numbers."""
-    text = normalise_markers(passage_mentions_to_markers(strip_reference_list(text.strip())))
+    (``[1, 2]`` and ``(passages 1 and 2)`` -> ``[1][2]``) and in front of the sentence's final
+    punctuation, markers outside ``1..n_ctxs`` removed; a text of markers alone becomes empty.
+    Returns the text and the removed marker numbers."""
+    text = passage_mentions_to_markers(strip_reference_list(text.strip()))
+    text = markers_before_punctuation(normalise_markers(text))
     invalid = sorted({n for n in find_markers(text) if not 1 <= n <= n_ctxs})
     if invalid:
         text = renumber_markers(text, dict.fromkeys(invalid))

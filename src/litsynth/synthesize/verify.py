@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from litsynth.records import Citation, SentenceVerdict
 from litsynth.synthesize.claims import AnswerSentence, is_citation_worthy, split_answer
-from litsynth.synthesize.markers import MARKER_GROUP, expand_group, format_markers
+from litsynth.synthesize.markers import MARKER_GROUP, find_markers, format_markers
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 #: Appended (before the final punctuation) to a claim that no passage supports.
 UNVERIFIED_FLAG = "(unverified)"
 _END = re.compile(r"\s*(?:[.!?;:]+[\"')\]*_]*)?\s*$")
+_MARKER_RUN = re.compile(
+    r"(\s*)(" + MARKER_GROUP.pattern + r"(?:\s*" + MARKER_GROUP.pattern + r")*)"
+)
 _TRAILING_MARKERS = re.compile(r"(?:\s*" + MARKER_GROUP.pattern + r")+\s*$")
 
 
@@ -139,10 +142,12 @@ def _rewrite(segment: str, keep: set[int], add: list[int], flag: bool) -> str:
     """``segment`` with markers outside ``keep`` removed, ``add`` inserted, and the flag."""
 
     def repl(match: re.Match[str]) -> str:
-        kept = [n for n in expand_group(match.group(2)) if n in keep]
+        # A run of adjacent markers is rewritten as one, so removing its first marker keeps
+        # the space before the rest ("model [1][2]." -> "model [2].", not "model[2].").
+        kept = [n for n in find_markers(match.group(2)) if n in keep]
         return match.group(1) + format_markers(kept) if kept else ""
 
-    segment = re.sub(r"(\s*)" + MARKER_GROUP.pattern, repl, segment)
+    segment = _MARKER_RUN.sub(repl, segment)
     if add:
         segment = _insert_at_end(segment, format_markers(add))
     if flag and UNVERIFIED_FLAG not in segment:
