@@ -268,7 +268,7 @@ class Litsynth:
         llm: LLM,
         filters: SearchFilters | None,
     ) -> Answer:
-        from litsynth.synthesize.extractive import extractive_answer
+        from litsynth.synthesize.extractive import extractive_answer, has_relevant_evidence
         from litsynth.synthesize.pipeline import answer_with_lm
 
         warnings: list[str] = []
@@ -291,6 +291,7 @@ class Litsynth:
             judge=self.judge,
             settings=self.settings,
             fallback=fallback,
+            evidence_check=lambda q, hits: has_relevant_evidence(q, hits, self.encoder),
         )
         answer.warnings[:0] = warnings
         return answer

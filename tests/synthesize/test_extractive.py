@@ -8,7 +8,12 @@ import re
 import numpy as np
 
 from litsynth.records import Hit, Paper, Passage
-from litsynth.synthesize.extractive import NO_EVIDENCE, ExtractiveSettings, extractive_answer
+from litsynth.synthesize.extractive import (
+    NO_EVIDENCE,
+    ExtractiveSettings,
+    extractive_answer,
+    has_relevant_evidence,
+)
 from litsynth.synthesize.markers import find_markers
 
 
@@ -74,6 +79,14 @@ def test_no_relevant_sentence_gives_no_evidence_answer() -> None:
         "quantum chromodynamics lattice gauge", HITS, FakeBagOfWordsEncoder()
     )
     assert answer.text == NO_EVIDENCE and answer.ctxs == []
+
+
+def test_relevance_gate_agrees_with_the_extractive_abstention() -> None:
+    encoder = FakeBagOfWordsEncoder()
+    for question in ("Why do coral reefs bleach when ocean water warms?", "quantum lattice gauge"):
+        abstains = extractive_answer(question, HITS, encoder).text == NO_EVIDENCE
+        assert has_relevant_evidence(question, HITS, encoder) is not abstains
+    assert not has_relevant_evidence("coral reefs", [], encoder)
 
 
 def test_paragraphs_hold_at_most_the_configured_sentences() -> None:

@@ -18,6 +18,7 @@ from litsynth.synthesize.pipeline import (
     NEW_PASSAGES_TOTAL,
     NO_EVIDENCE,
     STAGES,
+    EvidenceCheck,
     answer_with_lm,
     clean_lm_text,
     strip_reference_list,
@@ -129,6 +130,7 @@ def run(
     conf: Settings | None = None,
     question: str = QUESTION,
     cost_usd: float | None = 0.0,
+    evidence_check: EvidenceCheck | None = None,
 ) -> tuple[Answer, ScriptedLLM, CorpusRetrieve]:
     llm = ScriptedLLM(script, route=route, cost_usd=cost_usd)
     retrieve = CorpusRetrieve(corpus)
@@ -140,6 +142,7 @@ def run(
         judge=FakeJudge(),
         settings=conf or settings(),
         fallback=fallback,
+        evidence_check=evidence_check,
     )
     return answer, llm, retrieve
 
@@ -375,6 +378,21 @@ def test_draft_failure_falls_back_to_extractive_with_warning(failure: Response) 
 def test_unreachable_lm_at_draft_is_an_error_not_a_fallback() -> None:
     with pytest.raises(LLMUnavailable, match="refused"):
         run({"draft": [LLMUnavailable("http://127.0.0.1:9: connection refused")]})
+
+
+def test_irrelevant_evidence_abstains_before_any_lm_call() -> None:
+    seen: list[int] = []
+
+    def nothing_relevant(question: str, hits: list[Hit]) -> bool:
+        seen.append(len(hits))
+        return False
+
+    answer, llm, _ = run({}, evidence_check=nothing_relevant)
+    assert seen and seen[0] > 0 and not llm.calls
+    assert answer.text == NO_EVIDENCE and answer.ctxs == []
+    assert stage(answer, "draft").skipped == "no passage is relevant to the question"
+    relevant, _, _ = run(full_script("B", "A"), evidence_check=lambda q, hits: True)
+    assert relevant.mode == "lm" and relevant.ctxs
 
 
 def test_no_hits_abstains_with_empty_ctxs() -> None:

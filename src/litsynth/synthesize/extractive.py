@@ -147,6 +147,16 @@ def _paragraphs(chosen: list[_Candidate], settings: ExtractiveSettings) -> list[
     return groups
 
 
+def has_relevant_evidence(
+    question: str, hits: list[Hit], encoder: Encoder, settings: ExtractiveSettings | None = None
+) -> bool:
+    """Whether any sentence of ``hits`` is relevant enough to quote for ``question`` — the
+    test the extractive mode abstains on, so both modes abstain on the same questions."""
+    settings = settings or ExtractiveSettings()
+    candidates = _candidates(question, hits, encoder, settings)
+    return any(c.relevance >= settings.min_relevance for c in candidates)
+
+
 def extractive_answer(
     question: str,
     hits: list[Hit],

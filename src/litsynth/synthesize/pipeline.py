@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 Retrieve = Callable[[str, int], list[Hit]]
 Fallback = Callable[[str, list[Hit]], Answer]
+EvidenceCheck = Callable[[str, list[Hit]], bool]
 Progress = Callable[[str], None]
 
 #: Stage names in trace order (CONTRACT.md).
@@ -194,6 +195,7 @@ class _Run:
         settings: Settings,
         fallback: Fallback,
         progress: Progress | None,
+        evidence_check: EvidenceCheck | None = None,
     ) -> None:
         self.question = question
         self.retrieve = retrieve
@@ -203,6 +205,7 @@ class _Run:
         self.settings = settings
         self.fallback = fallback
         self.progress = progress
+        self.evidence_check = evidence_check
         self.answer = Answer(question=question, text="", mode="lm")
         self.ctxs: list[Hit] = []
 
@@ -254,6 +257,9 @@ class _Run:
     def run(self) -> Answer:
         if not self._retrieve_and_rerank():
             return self._abstain(NO_EVIDENCE, "no evidence")
+        if self.evidence_check is not None and not self.evidence_check(self.question, self.ctxs):
+            # Without this the model writes an answer from unrelated passages anyway.
+            return self._abstain(NO_EVIDENCE, "no passage is relevant to the question")
         draft = self._draft()
         if draft is None:
             return self.answer
@@ -538,12 +544,15 @@ def answer_with_lm(
     settings: Settings,
     fallback: Fallback,
     progress: Progress | None = None,
+    evidence_check: EvidenceCheck | None = None,
 ) -> Answer:
     """Answer ``question`` with the LM loop (``mode="lm"``).
 
     ``retrieve(query, k)`` returns fused hits best first; ``judge`` checks citation support;
     ``fallback(question, hits)`` (the extractive synthesis) answers when the draft call fails,
-    with a warning. ``progress(stage_name)`` is called as each stage starts."""
+    with a warning. ``progress(stage_name)`` is called as each stage starts.
+    ``evidence_check(question, passages)`` (optional) says whether the selected passages are
+    relevant at all; when it says no, the answer abstains before any LM call."""
     run = _Run(
         question,
         retrieve=retrieve,
@@ -553,5 +562,6 @@ def answer_with_lm(
         settings=settings,
         fallback=fallback,
         progress=progress,
+        evidence_check=evidence_check,
     )
     return run.run()
