@@ -138,11 +138,29 @@ def test_ingest_bad_records_exit_0_strict_exit_1(tmp_path: Path) -> None:
     assert "corpus.jsonl:2" in result.stderr
     status = json.loads(invoke("status", "--json", "--home", str(home)).stdout)
     assert status["papers"] == 2
+    assert status["sources"][0]["format"] == "beir"  # the detected format, not "auto"
+    assert (
+        "corpus.jsonl  [beir] 3 records, 2 new papers"
+        in invoke("status", "--home", str(home)).stdout
+    )
     other = tmp_path / "other.jsonl"
     other.write_text(corpus.read_text().replace('"a"', '"c"').replace('"b"', '"d"'))
     strict = invoke("ingest", str(other), "--strict", "--home", str(home))
     assert strict.exit_code == 1
     assert json.loads(invoke("status", "--json", "--home", str(home)).stdout)["papers"] >= 2
+
+
+@pytest.mark.slow
+def test_ingest_warns_on_stderr_about_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    corpus = tmp_path / "latin.jsonl"
+    corpus.write_bytes(
+        b'{"_id": "a", "title": "Coral bleaching", "text": "Warming seas bleach corals."}\n'
+        b'{"_id": "b", "title": "Caf\xe9 culture", "text": "Na\xefve coffee drinkers."}\n'
+    )
+    result = invoke("ingest", str(corpus), "--json", "--home", str(tmp_path / "h"))
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: {corpus}:2: not valid UTF-8" in result.stderr
+    assert json.loads(result.stdout)["papers_added"] == 2
 
 
 def test_verify_prints_verdict_lines(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ Each file is read with the corpus readers; bad records are counted and reported 
 reason) while the rest of the file is kept. Documents go to the datastore in batches that are
 committed whole, so an interrupted ingest loses at most the batch in flight and running it
 again completes the work. A file already ingested to its end with the same sha256 is skipped
-without being read.
+without being read. A file found in a folder whose format cannot be told, or whose every record
+was skipped, is not recorded as done, so that running ingest again with ``--format`` reads it. A
+text file that is not UTF-8 is read anyway, with a warning.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TextCol
 from rich.text import Text
 
 from litsynth.corpus.detect import detect_format, expand_paths, read_documents
+from litsynth.corpus.readers import XML_FORMATS
+from litsynth.corpus.text import first_non_utf8_line
 from litsynth.errors import InputError, RecordError
 from litsynth.index.datastore import AddStats, Datastore
 from litsynth.records import Document
@@ -37,6 +41,8 @@ class FileReport:
 
     path: str
     sha256: str
+    #: The format the file was read with (detected for ``auto``); None when not read.
+    format: str | None = None
     records_seen: int = 0
     papers_added: int = 0
     papers_merged: int = 0
@@ -54,10 +60,12 @@ class FileReport:
 
 @dataclass
 class IngestReport:
-    """Totals over every file, the first skipped-record messages, and time per step."""
+    """Totals over every file, the first skipped-record messages, warnings about files that
+    were read with a fallback (not UTF-8), and time per step."""
 
     files: list[FileReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     strict: bool = False
     parse_seconds: float = 0.0
     chunk_seconds: float = 0.0
@@ -112,6 +120,7 @@ class IngestReport:
             "passages_added": self.passages_added,
             "records_skipped": self.records_skipped,
             "errors": list(self.errors),
+            "warnings": list(self.warnings),
             "seconds": {
                 "parse": round(self.parse_seconds, 3),
                 "chunk": round(self.chunk_seconds, 3),
@@ -122,7 +131,8 @@ class IngestReport:
         }
 
     def summary_text(self) -> str:
-        """A few lines for stderr: counts, time split, and the first skipped records."""
+        """A few lines for stderr: counts, time split, warnings and the first skipped
+        records."""
         lines = [
             f"ingested {len(self.files)} file(s) ({self.files_already_ingested} already done): "
             f"{self.records_seen} records, {self.papers_added} papers added, "
@@ -132,6 +142,7 @@ class IngestReport:
             f"embed {self.embed_seconds:.1f}s, index {self.index_seconds:.1f}s "
             f"(total {self.total_seconds:.1f}s)",
         ]
+        lines += [f"warning: {message}" for message in self.warnings]
         lines += [f"skipped: {message}" for message in self.errors]
         hidden = self.records_skipped - len(self.errors)
         if hidden > 0:
@@ -218,42 +229,77 @@ def _ingest_file(
     report.files.append(file)
     task = bar.add_task(path.name, total=None)
     previous = datastore.source_record(key)
-    if previous and previous["finished"] and previous["sha256"] == file.sha256:
+    if (
+        previous
+        and previous["finished"]
+        and previous["sha256"] == file.sha256
+        # Rows written before this rule marked a file of unknown format done (0 seen, 1
+        # skipped): read it again.
+        and not _nothing_kept(previous["records_seen"], previous["records_skipped"])
+    ):
         file.already_ingested = True
         bar.update(task, description=f"{path.name} (already ingested)")
         return
-    row = {"path": key, "sha256": file.sha256, "size": stat.st_size, "mtime": stat.st_mtime}
-    datastore.save_source({**row, "format": fmt, "finished": 0})
-    batch: list[Document] = []
     try:
-        for item in _timed(read_documents([path], fmt), report):
-            file.records_seen += 1
-            if isinstance(item, RecordError):
-                report.note_error(item, file)
-                bar.advance(task)
-                continue
-            batch.append(item)
-            if len(batch) >= batch_papers:
-                bar.advance(task, _flush(datastore, batch, file, report))
+        file.format = detect_format(path) if fmt == "auto" else fmt
     except InputError as exc:
-        if named or isinstance(exc, RecordError):
+        if named:
             raise
-        # A file found inside a folder whose format cannot be told: skip it, keep going.
-        report.note_error(RecordError(key, None, str(exc)), file)
+        # A file found inside a folder whose format cannot be told: skip it, keep going. It is
+        # not recorded as read, so running ingest on it again with --format reads it.
+        reason = str(exc).removeprefix(f"{path}: ")
+        report.note_error(RecordError(str(path), None, reason), file)
+        bar.update(task, description=f"{path.name} (skipped: unknown format)")
+        return
+    if file.format not in XML_FORMATS:
+        _warn_if_not_utf8(path, report)
+    row = {
+        "path": key,
+        "sha256": file.sha256,
+        "size": stat.st_size,
+        "mtime": stat.st_mtime,
+        "format": file.format,
+    }
+    datastore.save_source({**row, "finished": 0})
+    batch: list[Document] = []
+    for item in _timed(read_documents([path], file.format), report):
+        file.records_seen += 1
+        if isinstance(item, RecordError):
+            report.note_error(item, file)
+            bar.advance(task)
+            continue
+        batch.append(item)
+        if len(batch) >= batch_papers:
+            bar.advance(task, _flush(datastore, batch, file, report))
     bar.advance(task, _flush(datastore, batch, file, report))
+    # Papers and passages per file are counted from the datastore itself (``stats()``), so
+    # that a resumed ingest does not replace the totals with its own share.
     datastore.save_source(
         {
             **row,
-            "format": fmt,
             "records_seen": file.records_seen,
-            "papers_added": file.papers_added,
-            "papers_merged": file.papers_merged,
             "records_unchanged": file.papers_unchanged,
             "records_skipped": file.records_skipped,
-            "passages_added": file.passages_added,
-            "finished": 1,
+            "finished": 0 if _nothing_kept(file.records_seen, file.records_skipped) else 1,
         }
     )
+
+
+def _nothing_kept(records_seen: int, records_skipped: int) -> bool:
+    """Whether every record of a file was skipped, as when it was read with the wrong format:
+    such a file is not done, so that a rerun with another ``--format`` reads it."""
+    return records_skipped > 0 and records_skipped >= records_seen
+
+
+def _warn_if_not_utf8(path: Path, report: IngestReport) -> None:
+    """Add a warning naming ``path`` and its first line that is not UTF-8, if there is one:
+    such bytes are read as Windows-1252, which is likely but not certain to be right."""
+    line = first_non_utf8_line(path)
+    if line is not None:
+        report.warnings.append(
+            f"{path}:{line}: not valid UTF-8; bytes that are not UTF-8 were read as "
+            "Windows-1252 (Latin-1), check the text or convert the file to UTF-8"
+        )
 
 
 def _flush(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import html
 import io
@@ -13,6 +14,8 @@ from typing import IO
 # "a <= b" in abstracts survive.
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:_.-]*(?:\s[^<>]*)?/?>")
 _SPACE = re.compile(r"\s+")
+# Codec error handler of open_text: see _decode_as_cp1252.
+_CP1252_FALLBACK = "litsynth-cp1252"
 
 
 def clean_text(value: object) -> str:
@@ -27,8 +30,49 @@ def clean_text(value: object) -> str:
 
 def open_text(path: Path) -> IO[str]:
     """``path`` opened for reading as UTF-8 text, through gzip when the name ends ``.gz``.
-    Newlines are kept as in the file (CSV needs that)."""
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace", newline="")
+    Newlines are kept as in the file (CSV needs that). Bytes that are not UTF-8 are read as
+    Windows-1252 (Latin-1 where that leaves a byte undefined) instead of being lost;
+    :func:`first_non_utf8_line` finds them so that ingest can warn."""
+    return io.TextIOWrapper(
+        open_binary(path), encoding="utf-8", errors=_CP1252_FALLBACK, newline=""
+    )
+
+
+def first_non_utf8_line(path: Path) -> int | None:
+    """The 1-based line of the first bytes in ``path`` (decompressed when ``.gz``) that are
+    not UTF-8, or ``None`` when the whole file is UTF-8. Reads the file once, in blocks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = 0
+    with open_binary(path) as handle:
+        while block := handle.read(1 << 20):
+            # An incomplete sequence carried over from the last block holds no newline.
+            carried = len(decoder.getstate()[0])
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return newlines + block.count(b"\n", 0, max(0, exc.start - carried)) + 1
+            newlines += block.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return newlines + 1  # the file ends inside a multi-byte sequence
+    return None
+
+
+def _decode_as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: the first undecodable byte as a Windows-1252 character (the
+    usual encoding of non-UTF-8 text files), or as Latin-1 for the five bytes Windows-1252
+    leaves undefined; decoding resumes at the next byte."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    byte = error.object[error.start : error.start + 1]
+    try:
+        return byte.decode("cp1252"), error.start + 1
+    except UnicodeDecodeError:
+        return byte.decode("latin-1"), error.start + 1
+
+
+codecs.register_error(_CP1252_FALLBACK, _decode_as_cp1252)
 
 
 def open_binary(path: Path) -> IO[bytes]:

@@ -87,6 +87,8 @@ CREATE TABLE IF NOT EXISTS sources (
     mtime             REAL NOT NULL,
     format            TEXT NOT NULL DEFAULT 'auto',
     records_seen      INTEGER NOT NULL DEFAULT 0,
+    -- papers_added, papers_merged, passages_added: no longer written; all_sources() counts
+    -- them from the papers and records tables.
     papers_added      INTEGER NOT NULL DEFAULT 0,
     papers_merged     INTEGER NOT NULL DEFAULT 0,
     records_unchanged INTEGER NOT NULL DEFAULT 0,
@@ -427,8 +429,36 @@ def save_source(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
 
 
 def all_sources(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    rows = conn.execute("SELECT * FROM sources ORDER BY path").fetchall()
-    return [{**dict(r), "finished": bool(r["finished"])} for r in rows]
+    """Every ingested file's row, with its papers and passages counted in the datastore as it
+    is now, over all the ingest runs that read the file: ``papers_added`` = papers first
+    stored from it, ``passages_added`` = their passages, ``papers_merged`` = papers first
+    stored from elsewhere that its records were merged into."""
+    added = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            "SELECT pa.origin, COUNT(DISTINCT pa.id), COUNT(p.rowid) FROM papers pa "
+            "LEFT JOIN passages p ON p.paper_id = pa.id GROUP BY pa.origin"
+        )
+    }
+    merged = dict(
+        conn.execute(
+            "SELECT r.source, COUNT(DISTINCT r.paper_id) FROM records r "
+            "JOIN papers pa ON pa.id = r.paper_id WHERE pa.origin != r.source GROUP BY r.source"
+        ).fetchall()
+    )
+    sources = []
+    for row in conn.execute("SELECT * FROM sources ORDER BY path"):
+        papers, passages = added.get(row["path"], (0, 0))
+        sources.append(
+            {
+                **dict(row),
+                "papers_added": papers,
+                "papers_merged": merged.get(row["path"], 0),
+                "passages_added": passages,
+                "finished": bool(row["finished"]),
+            }
+        )
+    return sources
 
 
 # -- embedding cache --------------------------------------------------------------------------

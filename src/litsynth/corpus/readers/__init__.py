@@ -25,8 +25,13 @@ FORMATS: dict[str, Reader] = {
     "unarxive": read_unarxive,
 }
 
+#: Formats parsed as XML, whose parser follows the file's own encoding declaration; every other
+#: format is read as UTF-8 text.
+XML_FORMATS = frozenset({"medline", "jats"})
+
 __all__ = [
     "FORMATS",
+    "XML_FORMATS",
     "Reader",
     "read_arxiv_csv",
     "read_arxiv_json",
