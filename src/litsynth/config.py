@@ -10,16 +10,19 @@ Entry points call :func:`load_settings` once and pass the resulting :class:`Sett
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -69,7 +72,9 @@ class IndexSettings(_Section):
 class RetrievalSettings(_Section):
     dense_k: int = Field(70, ge=1, description="Dense candidates per query (at least -k).")
     bm25_k: int = Field(70, ge=1, description="BM25 candidates per query (at least -k).")
-    live_k: int = Field(20, ge=1, description="Candidates asked of each live source.")
+    live_k: int = Field(
+        20, ge=1, description="Candidates asked of each live source (at least -k, one page)."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k.")
     per_paper: int = Field(3, ge=1, description="At most this many passages per paper.")
     top_n: int = Field(10, ge=1, description="Passages kept for synthesis (ask).")
@@ -92,7 +97,11 @@ class RerankSettings(_Section):
     citation_prior: float = Field(
         0.0, ge=0.0, description="Weight of log(1 + citation_count) added to the score."
     )
-    candidates: int = Field(50, ge=1, description="Fused candidates passed to the reranker.")
+    candidates: int = Field(
+        50,
+        ge=1,
+        description="Fused candidates passed to the reranker (all of them when -k asks for more).",
+    )
 
 
 class LLMSettings(_Section):
@@ -289,7 +298,10 @@ def _read_toml(path: Path, what: str) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError(f"{what} not found: {path}") from exc
-    except (tomllib.TOMLDecodeError, OSError) as exc:
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends with "(at line L, column C)": the file plus that names the spot.
         raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from exc
 
 
@@ -319,32 +331,132 @@ def load_settings(
     base: dict[str, Any] = {}
     if default_home is not None:
         base["home"] = str(default_home)
-    if preset:
-        base = _deep_merge(base, _read_preset(preset))
+    preset_values = _read_preset(preset) if preset else {}
     flags: dict[str, Any] = {}
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set_dotted(flags, dotted, value)
     if config_file is None:
         # The home's own file: the home may come from a flag, env or the preset/default.
-        home = flags.get("home") or os.environ.get("LITSYNTH_HOME") or base.get("home")
+        home = (
+            flags.get("home")
+            or os.environ.get("LITSYNTH_HOME")
+            or preset_values.get("home")
+            or base.get("home")
+        )
         candidate = Path(home or DEFAULT_HOME).expanduser() / "litsynth.toml"
         if candidate.is_file():
             config_file = candidate
+    # The layers below env, highest first, kept apart so that an error can name its source.
+    lower: list[_Layer] = []
     if config_file is not None:
-        base = _deep_merge(base, _read_toml(Path(config_file).expanduser(), "config file"))
+        path = Path(config_file).expanduser()
+        lower.append(_Layer(str(path), _read_toml(path, "config file")))
+    if preset:
+        lower.append(_Layer(f"preset {preset!r}", preset_values))
+    for layer in reversed(lower):
+        base = _deep_merge(base, dict(layer.values))
     layered = _layered_class(base)
     try:
         built = layered(**flags)
     except SettingsError as exc:
-        raise ConfigError(f"invalid settings in the environment: {exc}") from exc
+        raise ConfigError(f"invalid settings: {exc}") from exc
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
-        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from exc
+        cli = _Layer("command line", flags)
+        problems = [_describe_error(err, cli, lower) for err in exc.errors()]
+        # One line: the CLI prints a ConfigError as a single "error: ..." line on stderr.
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from exc
     # Hand back a plain Settings (picklable); every field is given, so env is not re-applied.
     return Settings.model_construct(
         **{name: getattr(built, name) for name in Settings.model_fields}
     )
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One layer of given settings values and the name an error uses for it (a file path)."""
+
+    label: str
+    values: Mapping[str, Any]
+
+    def holds(self, loc: Sequence[str | int]) -> bool:
+        """Whether this layer gave the value at ``loc`` (or the list/scalar containing it)."""
+        node: Any = self.values
+        for depth, part in enumerate(loc):
+            if not isinstance(node, Mapping):
+                return depth > 0
+            if str(part) not in node:
+                return False
+            node = node[str(part)]
+        return True
+
+
+def _env_var_for(loc: Sequence[str | int]) -> str | None:
+    """The environment variable that gave the value at ``loc``, if one did: a flat alias
+    first (it beats the nested names), else the deepest ``LITSYNTH_A__B`` name that is set."""
+    dotted = ".".join(map(str, loc))
+    for name, path in FLAT_ENV.items():
+        if os.environ.get(name) and (dotted == path or dotted.startswith(f"{path}.")):
+            return name
+    # pydantic-settings matches the nested names case-insensitively.
+    given = {name.upper(): name for name in os.environ}
+    for depth in range(len(loc), 0, -1):
+        wanted = "LITSYNTH_" + "__".join(str(part) for part in loc[:depth]).upper()
+        if wanted in given and wanted not in FLAT_ENV:
+            return given[wanted]
+    return None
+
+
+def _field_at(loc: Sequence[str | int]) -> FieldInfo | None:
+    """The settings field that ``loc`` points into (list indices and dict keys stop the walk);
+    ``None`` when ``loc`` names no field."""
+    model: Any = Settings
+    info: FieldInfo | None = None
+    for part in loc:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            break
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return None
+        model = info.annotation
+    return info
+
+
+def _type_name(annotation: Any) -> str:
+    """``int``, ``str | None``, ``list[str]``, ``Literal['a', 'b']``, or ``table``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "table"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("pathlib.", "")
+
+
+def _describe_error(err: Mapping[str, Any], cli: _Layer, lower: list[_Layer]) -> str:
+    """One validation error as ``<source>: <dotted key> = <value>: <problem> (expected
+    <type>)``. The source is the one whose value won, in the order of
+    ``Settings.settings_customise_sources``: command line, env variable, then ``lower`` (the
+    config file and the preset, highest first)."""
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    dotted = ".".join(map(str, loc))
+    env = _env_var_for(loc)
+    if cli.holds(loc):
+        source = cli.label
+    elif env is not None:
+        source = f"env {env}"
+    else:
+        source = next((layer.label for layer in lower if layer.holds(loc)), "settings")
+    if err["type"] == "extra_forbidden":
+        parent = _field_at(loc[:-1]) if len(loc) > 1 else None
+        model = parent.annotation if parent is not None else Settings
+        known = list(model.model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        help_ = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+        return f"{source}: unknown key {dotted} ({help_})"
+    # Secrets are never echoed into an error message (it may land in a shared log).
+    shown = "***" if any(str(part).endswith("api_key") for part in loc) else repr(err["input"])
+    field = _field_at(loc)
+    expected = f" (expected {_type_name(field.annotation)})" if field is not None else ""
+    return f"{source}: {dotted} = {shown}: {err['msg']}{expected}"
 
 
 class _NestedEnvSource(EnvSettingsSource):
@@ -354,6 +466,45 @@ class _NestedEnvSource(EnvSettingsSource):
     def _load_env_vars(self) -> Mapping[str, str | None]:
         flat = {name.lower() for name in FLAT_ENV}
         return {k: v for k, v in super()._load_env_vars().items() if k.lower() not in flat}
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError as exc:
+            # Keep what failed: pydantic-settings' own error names only the top-level field.
+            raise _UndecodableEnv(field_name, field, value) from exc
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            return super().__call__()
+        except SettingsError as exc:
+            bad = exc.__cause__
+            if not isinstance(bad, _UndecodableEnv):
+                raise
+            # Lists, dicts and whole sections are read as JSON; name the variable that is not.
+            key = bad.key.upper()
+            names = sorted(
+                name
+                for name, value in os.environ.items()
+                if value == bad.value
+                and name.upper().startswith("LITSYNTH_")
+                and (name.upper() == f"LITSYNTH_{key}" or name.upper().endswith(f"__{key}"))
+            )
+            expected = _type_name(bad.field.annotation) if bad.field is not None else "a value"
+            where = " or ".join(names) or f"LITSYNTH_*{key}"
+            raise SettingsError(
+                f"env {where}: {bad.value!r} is not valid JSON (expected {expected} as JSON)"
+            ) from exc
+
+
+class _UndecodableEnv(ValueError):
+    """An env value for a list, dict or section that is not JSON (see ``_NestedEnvSource``)."""
+
+    def __init__(self, key: str, field: FieldInfo | None, value: str) -> None:
+        super().__init__(f"{key}: {value!r} is not valid JSON")
+        self.key = key
+        self.field = field
+        self.value = value
 
 
 class _DictSource(PydanticBaseSettingsSource):

@@ -22,8 +22,9 @@ from litsynth.config import Settings, load_settings
 from litsynth.errors import UsageError
 from litsynth.records import Answer, Hit, Stage
 from litsynth.retrieve.fusion import best_per_paper, cap_per_paper
-from litsynth.retrieve.retriever import Retriever
+from litsynth.retrieve.retriever import Retrieval, Retriever
 from litsynth.sources.base import SearchFilters
+from litsynth.sources.live import LIVE_SOURCES
 from litsynth.sources.local import LocalSource
 from litsynth.synthesize.references import build_references
 
@@ -162,16 +163,20 @@ class Litsynth:
         rerank: bool = True,
         filters: SearchFilters | None = None,
     ) -> SearchResult:
-        """The top ``k`` passages for ``query`` (at most ``retrieval.per_paper`` per paper)."""
+        """The top ``k`` passages for ``query`` (at most ``retrieval.per_paper`` per paper).
+        When fewer than ``k`` come back, a warning says how many and why."""
         started = time.perf_counter()
         retrieval = self.retriever(sources).retrieve(query, k, filters)
         hits = retrieval.hits
         warnings = list(retrieval.warnings)
         if rerank:
-            hits, rerank_warnings = self._rerank(query, hits)
+            hits, rerank_warnings = self._rerank(query, hits, k)
             warnings += rerank_warnings
-        hits = cap_per_paper(hits, self.settings.retrieval.per_paper)[:k]
-        return SearchResult(hits, warnings, time.perf_counter() - started)
+        per_paper = self.settings.retrieval.per_paper
+        kept = cap_per_paper(hits, per_paper)
+        if len(kept) < k:
+            warnings.append(_shortfall(k, len(kept), retrieval, len(hits), per_paper))
+        return SearchResult(kept[:k], warnings, time.perf_counter() - started)
 
     def search_batch(
         self, queries: Sequence[tuple[str, str]], k: int = 100, *, rerank: bool = False
@@ -183,7 +188,7 @@ class Litsynth:
         results: dict[str, list[tuple[str, float]]] = {}
         for (qid, text), hits in zip(queries, local.candidates_many(texts, k), strict=True):
             if rerank:
-                hits, _ = self._rerank(text, hits)
+                hits, _ = self._rerank(text, hits, k)
             papers = best_per_paper(hits)[:k]
             results[qid] = [(hit.paper.raw_id(), hit.score) for hit in papers]
         return results
@@ -212,8 +217,6 @@ class Litsynth:
     def save_cited_sources(self, answer: Answer) -> int:
         """Store the papers an answer cited from live sources in the datastore (with their
         cited passages); returns how many papers were new or enriched."""
-        from litsynth.sources.live import LIVE_SOURCES
-
         live_hits = [
             answer.ctxs[i]
             for ref in answer.references
@@ -225,11 +228,15 @@ class Litsynth:
         return self.datastore.add_hits(live_hits)
 
     # -- internals ---------------------------------------------------------------------------
-    def _rerank(self, query: str, hits: list[Hit]) -> tuple[list[Hit], list[str]]:
+    def _rerank(self, query: str, hits: list[Hit], k: int) -> tuple[list[Hit], list[str]]:
+        """Rerank the first ``rerank.candidates`` hits; when ``k`` results are wanted and that
+        is more, rerank them all, since a cut at ``rerank.candidates`` would return fewer than
+        ``k`` (and the per-paper cap that follows needs the spare ones)."""
         from litsynth.retrieve.rerank import RerankReport
 
         report = RerankReport()
-        candidates = hits[: self.settings.rerank.candidates]
+        depth = self.settings.rerank.candidates
+        candidates = hits if k > depth else hits[:depth]
         return self.reranker.rerank(query, candidates, report=report), report.warnings
 
     def _extractive(
@@ -239,7 +246,9 @@ class Litsynth:
 
         retrieval = retriever.retrieve(question, self.settings.retrieval.top_n, filters)
         started = time.perf_counter()
-        hits, rerank_warnings = self._rerank(question, retrieval.hits)
+        hits, rerank_warnings = self._rerank(
+            question, retrieval.hits, self.settings.retrieval.top_n
+        )
         top = cap_per_paper(hits, self.settings.retrieval.per_paper)[
             : self.settings.retrieval.top_n
         ]
@@ -319,6 +328,24 @@ class Litsynth:
                 },
             )
         )
+
+
+def _shortfall(k: int, returned: int, retrieval: Retrieval, reranked: int, per_paper: int) -> str:
+    """Why a search returned ``returned`` < ``k`` results: the sources gave too few candidates
+    (a small datastore, narrow filters, a live source's single page), the reranker saw only
+    ``reranked`` of them, or the per-paper cap removed some."""
+    found = len(retrieval.hits)
+    reasons: list[str] = []
+    if found < k:
+        counts = ", ".join(f"{name}: {n}" for name, n in retrieval.per_source.items())
+        reasons.append(f"the sources gave {found} candidate passages ({counts})")
+        if any(name in LIVE_SOURCES for name in retrieval.per_source):
+            reasons.append("a live source returns one page of results per query")
+    if reranked < found:
+        reasons.append(f"only the first {reranked} were reranked (rerank.candidates)")
+    if returned < reranked:
+        reasons.append(f"retrieval.per_paper keeps at most {per_paper} passages per paper")
+    return f"returned {returned} of {k} requested results: " + "; ".join(reasons)
 
 
 def _hit_summary(hit: Hit) -> dict[str, Any]:

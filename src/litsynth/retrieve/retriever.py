@@ -61,7 +61,7 @@ class Retriever:
         if self.live:
             from litsynth.sources.registry import search_all
 
-            live_lists, live_warnings = search_all(self.live, query, max(self.live_k, 1), filters)
+            live_lists, live_warnings = search_all(self.live, query, max(self.live_k, k), filters)
             warnings.extend(live_warnings)
             for name, hits in live_lists.items():
                 per_source[name] = len(hits)
