@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # A boundary candidate: terminal punctuation, optional closing quotes/brackets, white space,
 # then something that can start a sentence.
 _CANDIDATE = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])")
-_LAST_WORD = re.compile(r"(\S+)$")
 # Abbreviations whose period does not end a sentence (lower-cased, without the final dot).
 _ABBREVIATIONS = frozenset(
     "al approx ca cf ch co dept dr e.g eg eq eqs est et fig figs i.e ie inc jr ltd mr mrs ms "
@@ -29,30 +29,43 @@ _STOPWORDS = frozenset(
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` character spans of the sentences in ``text``, in order (see
+    :func:`iter_sentence_spans`)."""
+    return list(iter_sentence_spans(text))
+
+
+def iter_sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     """``(start, end)`` character spans of the sentences in ``text``, in order, covering every
-    non-space character (the gaps are white space only). A boundary is ``.``/``!``/``?``
-    followed by white space and an upper-case letter or digit; it is not taken after common
-    abbreviations (``e.g.``, ``et al.``, ``Fig.``) or initials (``J. Smith``), and decimals
-    never qualify since they have no white space after the point."""
-    spans: list[tuple[int, int]] = []
+    non-space character (the gaps are white space only), found lazily so that a long text
+    needs no list of all its sentences. A boundary is ``.``/``!``/``?`` followed by white
+    space and an upper-case letter or digit; it is not taken after common abbreviations
+    (``e.g.``, ``et al.``, ``Fig.``) or initials (``J. Smith``), and decimals never qualify
+    since they have no white space after the point."""
     start = len(text) - len(text.lstrip())
     for match in _CANDIDATE.finditer(text):
         end = match.start(1)
-        if end <= start or _ends_with_abbreviation(text[start:end]):
+        if end <= start or _ends_with_abbreviation(text, start, end):
             continue
-        spans.append((start, end))
+        yield start, end
         start = match.end(1)
     end = len(text.rstrip())
     if start < end:
-        spans.append((start, end))
-    return spans
+        yield start, end
 
 
-def _ends_with_abbreviation(sentence: str) -> bool:
-    if not sentence.endswith("."):
+def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
+    """Whether the sentence ``text[start:end]`` ends with an abbreviation or an initial. Only
+    its last word is looked at, without copying the sentence, so that a long run of rejected
+    candidates costs time in proportion to its length, not to its square."""
+    stop = end - 1
+    if text[stop] != ".":
         return False
-    word_match = _LAST_WORD.search(sentence[:-1])
-    word = word_match.group(1).lstrip("([\"'") if word_match else ""
+    if stop > start and text[stop - 1] == "\n":
+        stop -= 1  # a word may end just before one newline, as regex ``$`` allows
+    begin = stop
+    while begin > start and not text[begin - 1].isspace():
+        begin -= 1
+    word = text[begin:stop].lstrip("([\"'")
     if len(word) == 1 and word.isupper():
         return True  # an initial: "J. Smith"
     return word.lower() in _ABBREVIATIONS

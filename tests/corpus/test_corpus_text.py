@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from litsynth.corpus import read_documents
-from litsynth.corpus.text import first_non_utf8_line, open_text
+from litsynth.corpus import text as text_module
+from litsynth.corpus.text import clean_text, first_non_utf8_line, open_text
 
 BLOCK = 1 << 20  # first_non_utf8_line reads in blocks of this size
 
@@ -64,3 +66,12 @@ def test_first_non_utf8_line_across_blocks(
     path.write_bytes(head + tail)
     expected = None if extra_lines is None else head.count(b"\n") + 1 + extra_lines
     assert first_non_utf8_line(path) == expected
+
+
+def test_clean_text_collapses_whitespace_across_block_edges() -> None:
+    pieces = ["word", " ", "\n\t ", "x" * 7, "   ", "é"]
+    long_text = "".join(pieces[i % len(pieces)] for i in range(90_000))
+    # Runs of spaces land on and around every block edge of the collapse.
+    assert len(long_text) > 3 * text_module._BLOCK
+    assert clean_text(long_text) == re.sub(r"\s+", " ", long_text).strip()
+    assert clean_text("  a \n b  ") == "a b"

@@ -25,7 +25,25 @@ def clean_text(value: object) -> str:
     if not isinstance(value, str):
         return ""
     text = html.unescape(_TAG.sub(" ", value)) if "<" in value or "&" in value else value
-    return _SPACE.sub(" ", text).strip()
+    return _collapse_spaces(text)
+
+
+#: Block size of :func:`_collapse_spaces`.
+_BLOCK = 1 << 16
+
+
+def _collapse_spaces(text: str) -> str:
+    """``text`` with every whitespace run as one space, stripped. ``re.sub`` keeps every piece
+    it makes in a list (about 200 MB for a 20 MB full text), so long texts are collapsed a
+    block at a time, each block cut after the whitespace run it reaches."""
+    parts: list[str] = []
+    start = 0
+    while start < len(text):
+        run = _SPACE.match(text, start + _BLOCK)
+        stop = run.end() if run else start + _BLOCK
+        parts.append(_SPACE.sub(" ", text[start:stop]))
+        start = stop
+    return "".join(parts).strip()
 
 
 def open_text(path: Path) -> IO[str]:
