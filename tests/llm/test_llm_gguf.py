@@ -3,6 +3,7 @@ OpenAI-compatible server. One short question each (CI time)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from litsynth.llm.factory import load_gguf, load_llm
 from litsynth.llm.gguf import GGUFLLM
 from litsynth.llm.openai_http import OpenAICompatibleLLM, served_models
 from litsynth.llm.structured import parse_json_lenient
+from litsynth.synthesize import prompts
+from litsynth.synthesize.pipeline import drop_unfinished_sentence
 
 pytestmark = [pytest.mark.slow, pytest.mark.gguf]
 
@@ -29,6 +32,24 @@ SCHEMA = {
     "properties": {"answer": {"type": "string"}, "confident": {"type": "boolean"}},
     "required": ["answer", "confident"],
 }
+
+
+PASSAGES = [
+    ("Gold", "Gold is a chemical element with the symbol Au and atomic number 79."),
+    ("Silver", "Silver is a chemical element with the symbol Ag and atomic number 47."),
+    ("Copper", "Copper is a soft, malleable metal with very high electrical conductivity."),
+]
+#: A finished answer under ``prompts.cited_answer_grammar(3)``, with an optional cut-off tail.
+CITED_SENTENCES = re.compile(r"(?:[^\[\]\n]+?[.!?] (?:\[[1-3]\])+(?: |\n\n|$))+")
+
+
+def assert_cited_sentences(text: str) -> None:
+    """Every finished sentence of ``text`` ends with markers into the three passages."""
+    if text.strip() == prompts.INSUFFICIENT:
+        return
+    finished = drop_unfinished_sentence(text)
+    assert CITED_SENTENCES.fullmatch(finished), text
+    assert finished.count("[") >= prompts.ANSWER_SENTENCES[0], text
 
 
 def gguf_settings(path: Path) -> Settings:
@@ -63,6 +84,16 @@ def test_in_process_json_schema_yields_parseable_json(local_llm: GGUFLLM) -> Non
     value = parse_json_lenient(completion.text, "object")
     assert set(value) == {"answer", "confident"}
     assert isinstance(value["confident"], bool)
+
+
+def test_cited_answer_grammar_puts_markers_after_every_sentence(local_llm: GGUFLLM) -> None:
+    messages = prompts.draft_messages("What are gold and silver?", PASSAGES)
+
+    completion = local_llm.chat(
+        messages, max_tokens=120, grammar=prompts.cited_answer_grammar(len(PASSAGES))
+    )
+
+    assert_cited_sentences(completion.text)
 
 
 def test_factory_reuses_the_loaded_model(local_llm: GGUFLLM, small_gguf: Path) -> None:
@@ -119,6 +150,13 @@ def test_served_model_answers_over_http(served_gguf: str, local_llm: GGUFLLM) ->
     # The server's tokenizer endpoint gives the model's own count.
     text = "Reciprocal rank fusion merges ranked lists."
     assert abs(llm.count_tokens(text) - local_llm.count_tokens(text)) <= 1
+    # llama-cpp-python's server applies a grammar sent in its ``grammar`` field.
+    cited = llm.chat(
+        prompts.draft_messages("What are gold and silver?", PASSAGES),
+        max_tokens=120,
+        grammar=prompts.cited_answer_grammar(len(PASSAGES)),
+    )
+    assert_cited_sentences(cited.text)
     llm.close()
 
 

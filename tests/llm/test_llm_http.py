@@ -253,3 +253,47 @@ def test_served_models_lists_ids(fake_server: FakeOpenAIServer) -> None:
 def test_served_models_error_names_url(fake_server: FakeOpenAIServer) -> None:
     with pytest.raises(LLMError, match="/v1/models"):
         served_models(fake_server.url)
+
+
+def test_grammar_is_sent_in_llama_cpp_grammar_field(fake_server: FakeOpenAIServer) -> None:
+    fake_server.script(CHAT, chat_reply("yes"))
+
+    make_llm(fake_server, []).chat(MESSAGES, max_tokens=4, grammar='root ::= "yes" | "no"')
+
+    (request,) = fake_server.requests_to(CHAT)
+    assert request.body["grammar"] == 'root ::= "yes" | "no"'
+    assert "response_format" not in request.body
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        # OpenAI's answer to a parameter it does not know.
+        Reply(status=400, body={"error": {"message": "Unrecognized request argument: grammar"}}),
+        Reply(status=422, body={"detail": "extra fields not permitted"}),
+    ],
+    ids=["400-naming-it", "422"],
+)
+def test_refused_grammar_is_dropped_and_not_sent_again(
+    fake_server: FakeOpenAIServer, refusal: Reply
+) -> None:
+    fake_server.script(CHAT, refusal, chat_reply("Ribosomes make proteins."))
+    sleeps: list[float] = []
+    llm = make_llm(fake_server, sleeps)
+
+    first = llm.chat(MESSAGES, max_tokens=16, grammar='root ::= "x"')
+    llm.chat(MESSAGES, max_tokens=16, grammar='root ::= "x"')
+
+    assert first.text == "Ribosomes make proteins."
+    sent = ["grammar" in r.body for r in fake_server.requests_to(CHAT)]
+    assert sent == [True, False, False]
+    assert sleeps == []  # a refusal is not retried as a fault
+
+
+def test_a_client_error_with_a_grammar_is_still_reported(fake_server: FakeOpenAIServer) -> None:
+    # A 400 for another reason reads as a refusal of the grammar: one try without it, then the
+    # same error is reported, not swallowed.
+    fake_server.script(CHAT, Reply(status=400, body={"error": "max_tokens too large"}))
+    with pytest.raises(LLMError, match="max_tokens too large"):
+        make_llm(fake_server, []).chat(MESSAGES, max_tokens=10**7, grammar='root ::= "x"')
+    assert ["grammar" in r.body for r in fake_server.requests_to(CHAT)] == [True, False]

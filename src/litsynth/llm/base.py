@@ -2,7 +2,9 @@
 
 Every call returns a :class:`Completion` with token usage and cost, so the pipeline can
 account per stage. ``json_schema`` asks for schema-constrained output where the backend can
-(llama.cpp grammar, ``response_format``); callers still parse tolerantly.
+(llama.cpp grammar, ``response_format``); ``grammar`` (GBNF text) constrains free text the same
+way on llama.cpp, in process or served. Both are requests, not guarantees: a backend without
+them answers unconstrained, so callers still parse tolerantly.
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ class LLM(Protocol):
         temperature: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        grammar: str | None = None,
     ) -> Completion:
-        """Complete ``messages``; raises ``LLMError`` after bounded retries."""
+        """Complete ``messages``; raises ``LLMError`` after bounded retries. ``grammar`` is a
+        GBNF grammar the output should follow (ignored by backends that cannot apply one)."""
         ...
 
     def count_tokens(self, text: str) -> int:

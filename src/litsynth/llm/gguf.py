@@ -83,20 +83,29 @@ class GGUFLLM:
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load GGUF model {self.path}: {exc}") from exc
-        self._grammars: dict[str, Any] = {}
+        self._grammars: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
-    def _grammar(self, schema: dict[str, Any]) -> Any:
-        """llama.cpp grammar for ``schema``, built once per schema; ``None`` if llama.cpp
-        cannot express it (then the output is unconstrained and parsed tolerantly)."""
-        key = json.dumps(schema, sort_keys=True)
+    def _grammar(self, schema: dict[str, Any] | None, gbnf: str | None) -> Any:
+        """llama.cpp grammar for a GBNF text (preferred) or a JSON schema, built once each;
+        ``None`` for neither, or when llama.cpp cannot express the schema (then the output is
+        unconstrained and parsed tolerantly)."""
+        if gbnf is not None:
+            key = ("gbnf", gbnf)
+        elif schema is not None:
+            key = ("schema", json.dumps(schema, sort_keys=True))
+        else:
+            return None
         if key not in self._grammars:
             from llama_cpp import LlamaGrammar
 
-            try:
-                self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
-            except Exception:  # llama.cpp's converter raises many types for unsupported schemas
-                self._grammars[key] = None
+            if gbnf is not None:
+                self._grammars[key] = LlamaGrammar.from_string(gbnf, verbose=False)
+            else:
+                try:
+                    self._grammars[key] = LlamaGrammar.from_json_schema(key[1], verbose=False)
+                except Exception:  # llama.cpp's converter raises many types for such schemas
+                    self._grammars[key] = None
         return self._grammars[key]
 
     def chat(
@@ -107,9 +116,12 @@ class GGUFLLM:
         temperature: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        grammar: str | None = None,
     ) -> Completion:
-        """One chat completion; raises ``LLMError`` when the prompt does not fit the context."""
-        grammar = self._grammar(json_schema) if json_schema is not None else None
+        """One chat completion; raises ``LLMError`` when the prompt does not fit the context.
+        A ``grammar`` (GBNF) takes precedence over ``json_schema``; a GBNF text llama.cpp
+        cannot parse is a programming error and raises."""
+        grammar = self._grammar(json_schema, grammar)
         with self._lock:
             previous = self._llama._input_ids.tolist()
             started = time.monotonic()

@@ -36,13 +36,18 @@ RESPONSE_FORMATS: tuple[str | None, ...] = ("json_schema", "json_object", None)
 _REJECTED = (400, 422)
 
 
-def _rejects_format(response: httpx.Response, body: dict[str, Any]) -> bool:
-    """Whether the server refused the ``response_format`` of ``body``. llama-cpp-python's
-    server answers a format it does not know with HTTP 500 naming the field, so that counts
-    too (and is not retried as a server fault)."""
-    if "response_format" not in body or response.status_code < 400:
-        return False
-    return response.status_code in _REJECTED or "response_format" in response.text
+def _refused_field(response: httpx.Response, body: dict[str, Any]) -> str | None:
+    """The optional field of ``body`` (``grammar`` or ``response_format``) the server refused,
+    if it refused one. A refusal is HTTP 400/422, or any error whose text names the field:
+    llama-cpp-python's server answers a format it does not know with HTTP 500 naming it (not
+    a server fault to retry)."""
+    if response.status_code < 400:
+        return None
+    sent = [f for f in ("grammar", "response_format") if f in body]
+    named = [f for f in sent if f in response.text]
+    if named:
+        return named[0]
+    return sent[0] if len(sent) == 1 and response.status_code in _REJECTED else None
 
 
 _TOKENIZE_ENDPOINTS = (("/extras/tokenize", "input"), ("/tokenize", "content"))
@@ -133,6 +138,8 @@ class OpenAICompatibleLLM:
         )
         #: Index into RESPONSE_FORMATS of the strictest format the server may accept.
         self._format_index = 0
+        #: False once the server refused a ``grammar`` field.
+        self._grammar_accepted = True
         self._tokenize_endpoint: tuple[str, str] | None = None
         self._tokenize_checked = False
 
@@ -148,8 +155,11 @@ class OpenAICompatibleLLM:
         temperature: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        grammar: str | None = None,
     ) -> Completion:
-        """One chat completion; see the module docstring for retries and errors."""
+        """One chat completion; see the module docstring for retries and errors. ``grammar``
+        (GBNF) goes in llama.cpp's ``grammar`` field; a server that refuses the field is not
+        sent it again (vLLM ignores it), and the output is then unconstrained."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -158,11 +168,14 @@ class OpenAICompatibleLLM:
         }
         if stop:
             body["stop"] = stop
+        if grammar is not None and self._grammar_accepted:
+            body["grammar"] = grammar
         started = time.monotonic()
-        if json_schema is None:
-            response = self._post_with_retries(body)
-        else:
-            response = self._post_constrained(body, json_schema)
+        response = self._post(body, json_schema)
+        if "grammar" in body and _refused_field(response, body) == "grammar":
+            self._grammar_accepted = False
+            del body["grammar"]
+            response = self._post(body, json_schema)
         if response.status_code in (401, 403, 404):
             raise LLMUnavailable(
                 f"{self.base_url} answered HTTP {response.status_code}: {response.text[:300]}",
@@ -174,6 +187,11 @@ class OpenAICompatibleLLM:
             )
         return self._completion(response, messages, time.monotonic() - started)
 
+    def _post(self, body: dict[str, Any], schema: dict[str, Any] | None) -> httpx.Response:
+        if schema is None:
+            return self._post_with_retries(body)
+        return self._post_constrained(body, schema)
+
     def _post_constrained(self, body: dict[str, Any], schema: dict[str, Any]) -> httpx.Response:
         """Try the response formats not yet known to be rejected, strictest first, and remember
         the first one the server accepts (the caller parses tolerantly in any case)."""
@@ -183,7 +201,7 @@ class OpenAICompatibleLLM:
             if kind is not None:
                 request["response_format"] = _response_format(kind, schema)
             response = self._post_with_retries(request)
-            if kind is None or not _rejects_format(response, request):
+            if kind is None or _refused_field(response, request) != "response_format":
                 if response.status_code < 400:
                     self._format_index = index
                 return response
@@ -212,7 +230,7 @@ class OpenAICompatibleLLM:
             raise _Retryable(f"timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise _Retryable(f"connection failed ({exc})") from exc
-        if _rejects_format(response, body):
+        if _refused_field(response, body):
             return response
         if response.status_code == 429:
             raise _Retryable("rate limited (HTTP 429)", _retry_after(response))
