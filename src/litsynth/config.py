@@ -116,6 +116,11 @@ class LLMSettings(_Section):
     max_retries: int = Field(2, ge=0, description="Retries per LM call after a failure.")
     temperature: float = Field(0.0, ge=0.0, description="Sampling temperature.")
     max_tokens: int = Field(400, ge=16, description="Completion budget of a draft/revision.")
+    cite_grammar: bool = Field(
+        True,
+        description="Constrain drafts and revisions so every sentence ends with a citation "
+        "marker (llama.cpp in process or served; other servers answer unconstrained).",
+    )
     n_ctx: int = Field(4096, ge=512, description="Context window of an in-process GGUF.")
     n_threads: int | None = Field(
         None, ge=1, description="CPU threads for an in-process GGUF (None = all usable CPUs)."

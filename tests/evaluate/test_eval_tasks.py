@@ -234,7 +234,9 @@ class FakeRubricLLM:
     def __init__(self) -> None:
         self.prompts: list[str] = []
 
-    def chat(self, messages, *, max_tokens, temperature=0.0, json_schema=None, stop=None):
+    def chat(
+        self, messages, *, max_tokens, temperature=0.0, json_schema=None, stop=None, grammar=None
+    ):
         user = messages[-1]["content"]
         self.prompts.append(user)
         if "<snippets>" in user:

@@ -1,7 +1,8 @@
 """ScriptedLLM: a scripted test double of the ``LLM`` protocol (no model runs).
 
 It answers each ``chat`` call with the next queued response, records every prompt, and reports
-token usage (whitespace words) like a real backend. Responses can be one queue for all calls, or
+token usage (whitespace words) like a real backend, with ``finish_reason="length"`` for a reply of
+at least ``max_tokens`` words. Responses can be one queue for all calls, or
 one queue per prompt kind chosen by a ``route(messages) -> kind`` function; in that mode the last
 response of a kind repeats, so a caller's parse retries see the same reply. A queued exception is
 raised instead of answering.
@@ -26,6 +27,7 @@ class RecordedCall:
     messages: list[Message]
     max_tokens: int
     json_schema: dict[str, Any] | None
+    grammar: str | None = None
 
     @property
     def user(self) -> str:
@@ -69,20 +71,26 @@ class ScriptedLLM:
         temperature: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        grammar: str | None = None,
     ) -> Completion:
         kind = self.route(messages) if self.route else "any"
-        self.calls.append(RecordedCall(kind, [dict(m) for m in messages], max_tokens, json_schema))
+        self.calls.append(
+            RecordedCall(kind, [dict(m) for m in messages], max_tokens, json_schema, grammar)
+        )
         response = self._next(kind)
         if isinstance(response, Exception):
             raise response
         prompt = " ".join(m["content"] for m in messages)
+        completion_tokens = self.count_tokens(response)
         return Completion(
             text=response,
             prompt_tokens=self.count_tokens(prompt),
-            completion_tokens=self.count_tokens(response),
+            completion_tokens=completion_tokens,
             seconds=0.0,
             model=self.name,
             cost_usd=self.cost_usd,
+            # As a real backend: a reply as long as the budget counts as cut off.
+            finish_reason="length" if completion_tokens >= max_tokens else "stop",
         )
 
     def count_tokens(self, text: str) -> int:

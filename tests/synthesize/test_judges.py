@@ -60,7 +60,9 @@ class FakeLLM:
         self.replies = list(replies)
         self.prompts: list[str] = []
 
-    def chat(self, messages, *, max_tokens, temperature=0.0, json_schema=None, stop=None):  # type: ignore[no-untyped-def]
+    def chat(
+        self, messages, *, max_tokens, temperature=0.0, json_schema=None, stop=None, grammar=None
+    ):  # type: ignore[no-untyped-def]
         self.prompts.append(messages[-1]["content"])
         reply = self.replies.pop(0)
         if isinstance(reply, Exception):

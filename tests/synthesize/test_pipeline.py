@@ -448,6 +448,9 @@ def test_clean_lm_text_and_reference_stripping() -> None:
         [9],
     )
     assert clean_lm_text("[1]\n[2].", 2) == ("", [])
+    # A small model's loop: the repeat goes, whatever it cites.
+    looped = "A holds here. [1] B is so. [2]\n\nA holds  here. [3] C is new. [1]"
+    assert clean_lm_text(looped, 3) == ("A holds here [1]. B is so [2].\n\nC is new [1].", [])
     assert strip_reference_list("Claim [1].\n\n## Sources\n- x") == "Claim [1]."
     listed = "Claim [1].\n[1] Smith 2020. Title.\n[2] Lee 2021. Title."
     assert strip_reference_list(listed) == "Claim [1]."
@@ -462,3 +465,59 @@ def test_a_papers_own_reference_markers_are_not_shown_as_passage_numbers() -> No
     quoted = prompts.quote_passage("Compact objects are not excluded [57–61]. See also [3, 4].")
     assert "[57" not in quoted and "[3" not in quoted
     assert quoted.startswith("Compact objects are not excluded.")
+
+
+def test_draft_and_revision_are_constrained_to_cite_the_current_passages() -> None:
+    answer, llm, _ = run(full_script("B", "A"))
+
+    draft, revise = (c for c in llm.calls if c.kind in ("draft", "revise"))
+    assert draft.grammar == prompts.cited_answer_grammar(3)
+    # Feedback retrieval appended two passages: the revision may cite all five.
+    assert len(answer.ctxs) == 5
+    assert revise.grammar == prompts.cited_answer_grammar(5)
+    assert all(c.grammar is None for c in llm.calls if c.kind in ("feedback", "judge"))
+
+
+def test_cite_grammar_off_sends_no_grammar() -> None:
+    conf = settings()
+    conf.llm.cite_grammar = False
+    _, llm, _ = run(full_script("B", "A"), conf=conf)
+    assert [c.grammar for c in llm.calls] == [None] * len(llm.calls)
+
+
+def test_grammar_output_reads_as_cited_sentences() -> None:
+    # What the grammar makes a small model write: markers after the period, the passage
+    # block's "Title: " copied in front, paragraphs split by a blank line.
+    raw = (
+        "A study of aspirin: Aspirin reduces the risk of heart attack in adults. [1]\n\n"
+        "Statins reduce heart attack risk. [2]"
+    )
+    answer, _, _ = run({"draft": [raw], "feedback": ['{"items": []}']})
+    assert answer.text == (
+        "Aspirin reduces the risk of heart attack in adults [1].\n\n"
+        "Statins reduce heart attack risk [2]."
+    )
+
+
+def test_a_draft_cut_off_by_max_tokens_loses_its_unfinished_sentence() -> None:
+    conf = settings(enabled=False)
+    conf.llm.max_tokens = 16
+    raw = "Aspirin reduces the risk of heart attack in adults. [1] Statins also lower the risk of"
+    assert len(raw.split()) >= 16
+    answer, _, _ = run({"draft": [raw]}, conf=conf)
+    assert answer.text == "Aspirin reduces the risk of heart attack in adults [1]."
+    # The same words under the budget are a finished answer and kept whole (then verified).
+    conf.llm.max_tokens = 400
+    answer, _, _ = run({"draft": [raw]}, conf=conf)
+    assert "Statins also lower the risk of" in answer.text
+
+
+def test_cited_answer_grammar_lists_every_passage_number() -> None:
+    grammar = prompts.cited_answer_grammar(12)
+    number_rule = next(line for line in grammar.splitlines() if line.startswith("number ::="))
+    assert re.findall(r'"(\d+)"', number_rule) == [str(n) for n in range(1, 13)]
+    assert f'root ::= "{prompts.INSUFFICIENT}" | answer' in grammar
+    least, most = prompts.ANSWER_SENTENCES
+    assert f"(sep sentence){{{least - 1},{most - 1}}}" in grammar
+    with pytest.raises(ValueError):
+        prompts.cited_answer_grammar(0)

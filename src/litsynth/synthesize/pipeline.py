@@ -24,6 +24,7 @@ from litsynth.llm.structured import chat_json
 from litsynth.records import Answer, Hit, Stage
 from litsynth.retrieve.rerank import Reranker, RerankReport, select_top
 from litsynth.synthesize import prompts
+from litsynth.synthesize.claims import split_answer
 from litsynth.synthesize.extractive import NO_EVIDENCE
 from litsynth.synthesize.markers import (
     find_markers,
@@ -93,13 +94,68 @@ def strip_reference_list(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def clean_lm_text(text: str, n_ctxs: int) -> tuple[str, list[int]]:
+_SENTENCE_DONE = re.compile(r"(?:[.!?][\"')\]]*|\])[ \t]*$")
+
+
+def drop_unfinished_sentence(text: str) -> str:
+    """``text`` without its last sentence when that one was cut off (no final punctuation or
+    marker): what a completion stopped by ``max_tokens`` leaves at its end. Text with no
+    finished sentence at all is returned as it is."""
+    text = text.rstrip()
+    if _SENTENCE_DONE.search(text):
+        return text
+    ends = list(re.finditer(r"[.!?][\"')\]]*(?=\s)|\](?=\s)", text))
+    return text[: ends[-1].end()] if ends else text
+
+
+def strip_copied_titles(text: str, titles: list[str]) -> str:
+    """``text`` without the ``Title: `` prefixes a model copies from the passage block
+    (``"[3] Title: text"``) in front of a passage's sentences."""
+    for title in {prompts.quote_passage(t, 200) for t in titles if t and t.strip()}:
+        text = text.replace(f"{title}: ", "")
+    return text
+
+
+def drop_repeated_sentences(text: str) -> str:
+    """``text`` without sentences that repeat an earlier one word for word (markers and case
+    aside): small models loop, and a repeat adds nothing but a second citation."""
+    seen: set[str] = set()
+    pieces: list[str] = []
+    cursor = 0
+    for sentence in split_answer(text):
+        key = " ".join(sentence.text.lower().split())
+        if key and key in seen:
+            pieces.append(text[cursor : sentence.start].rstrip(" \t"))
+            cursor = sentence.end
+        seen.add(key)
+    if not cursor:
+        return text
+    pieces.append(text[cursor:])
+    # A dropped sentence that opened a paragraph leaves the next one's space at line start.
+    return re.sub(r"(?m)^[ \t]+", "", "".join(pieces)).strip()
+
+
+def clean_lm_text(
+    text: str,
+    n_ctxs: int,
+    *,
+    titles: list[str] | None = None,
+    truncated: bool = False,
+) -> tuple[str, list[int]]:
     """Model text made safe to verify: reference list stripped, markers in the adjacent form
     (``[1, 2]`` and ``(passages 1 and 2)`` -> ``[1][2]``) and in front of the sentence's final
     punctuation, markers outside ``1..n_ctxs`` removed; a text of markers alone becomes empty.
-    Returns the text and the removed marker numbers."""
-    text = passage_mentions_to_markers(strip_reference_list(text.strip()))
-    text = markers_before_punctuation(normalise_markers(text))
+    ``titles`` (of the passages shown) are removed where copied as a sentence prefix; with
+    ``truncated`` (the completion hit ``max_tokens``) the cut-off last sentence is dropped.
+    A sentence repeated word for word is kept once. Returns the text and the removed marker
+    numbers."""
+    text = strip_reference_list(text.strip())
+    if truncated:
+        text = drop_unfinished_sentence(text)
+    if titles:
+        text = strip_copied_titles(text, titles)
+    text = passage_mentions_to_markers(text)
+    text = drop_repeated_sentences(markers_before_punctuation(normalise_markers(text)))
     invalid = sorted({n for n in find_markers(text) if not 1 <= n <= n_ctxs})
     if invalid:
         text = renumber_markers(text, dict.fromkeys(invalid))
@@ -243,14 +299,29 @@ class _Run:
         self.answer.warnings.extend(report.warnings)
         return ranked
 
-    def _chat(self, clock: _StageClock, messages: list[dict[str, str]]) -> str:
+    def _write(self, clock: _StageClock, messages: list[dict[str, str]]) -> Completion:
+        """One answer-writing call (draft or revision); with ``llm.cite_grammar`` the output
+        is constrained so that every sentence ends with a marker into the current passages
+        (on backends that take a grammar)."""
+        grammar = None
+        if self.settings.llm.cite_grammar:
+            grammar = prompts.cited_answer_grammar(len(self.ctxs))
         completion = self.llm.chat(
             messages,
             max_tokens=self.settings.llm.max_tokens,
             temperature=self.settings.llm.temperature,
+            grammar=grammar,
         )
         clock.completions.append(completion)
-        return completion.text
+        return completion
+
+    def _clean(self, completion: Completion) -> tuple[str, list[int]]:
+        return clean_lm_text(
+            completion.text.replace(prompts.INSUFFICIENT, ""),
+            len(self.ctxs),
+            titles=[h.paper.title for h in self.ctxs],
+            truncated=completion.finish_reason == "length",
+        )
 
     # ------------------------------------------------------------------ stages
 
@@ -305,17 +376,18 @@ class _Run:
         extractive fallback has produced the answer."""
         clock = self._start("draft")
         try:
-            raw = self._chat(clock, prompts.draft_messages(self.question, self._passages()))
+            completion = self._write(clock, prompts.draft_messages(self.question, self._passages()))
         except LLMUnavailable:
             raise  # a setup problem: the user asked for this LM and must hear it is not there
         except LLMError as exc:
             self._add(clock.done({"error": str(exc)}))
             self._use_fallback(f"LM draft failed ({exc}); extractive synthesis used instead")
             return None
+        raw = completion.text
         if is_abstention(raw):
             self._add(clock.done({"raw": raw, "abstained": True}))
             return prompts.INSUFFICIENT
-        text, dropped = clean_lm_text(raw.replace(prompts.INSUFFICIENT, ""), len(self.ctxs))
+        text, dropped = self._clean(completion)
         self._note_dropped("draft", dropped)
         self._add(clock.done({"raw": raw, "text": text, "dropped_markers": dropped}))
         if not text:
@@ -448,12 +520,13 @@ class _Run:
             self.question, self._passages(), draft, [i.feedback for i in items]
         )
         try:
-            raw = self._chat(clock, messages)
+            completion = self._write(clock, messages)
         except LLMError as exc:
             self._warn(f"revision failed ({exc}); kept the draft")
             self._add(clock.done({"error": str(exc), "kept": False, "reason": "LM error"}))
             return None
-        text, dropped = clean_lm_text(raw.replace(prompts.INSUFFICIENT, ""), len(self.ctxs))
+        raw = completion.text
+        text, dropped = self._clean(completion)
         if not text or is_abstention(raw):
             self._warn("revision was empty or abstained; kept the draft")
             self._add(clock.done({"raw": raw, "kept": False, "reason": "empty revision"}))

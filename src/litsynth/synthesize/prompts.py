@@ -33,6 +33,11 @@ FEEDBACK_CHARS = 160
 QUERY_CHARS = 80
 #: What the draft says when the passages cannot answer the question.
 INSUFFICIENT = "INSUFFICIENT_EVIDENCE"
+#: Sentences of a grammar-constrained answer. Left free, a 1.5B model often stops after its
+#: first cited sentence; forced much past what the passages hold, it pads with filler.
+ANSWER_SENTENCES = (2, 6)
+#: Abbreviations whose period does not end a sentence in a grammar-constrained answer.
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "Fig.", "cf.")
 
 OPEN, CLOSE = "<passages>", "</passages>"
 _DELIMITER = re.compile(r"<\s*/?\s*passages\s*>", re.IGNORECASE)
@@ -169,6 +174,40 @@ def relevance_messages(question: str, passages: Sequence[PassageText]) -> list[M
         'the question). Reply in JSON: {"scores": [one integer per passage, in order]}'
     )
     return [{"role": "system", "content": RELEVANCE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def _gbnf_literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def cited_answer_grammar(n_passages: int) -> str:
+    """GBNF for an answer in which every sentence ends with one or more citation markers
+    ``[1]`` … ``[n_passages]``, or for the bare ``INSUFFICIENT`` sentinel.
+
+    The markers are forced *after* the sentence's final punctuation (``"A holds. [2]"``):
+    small models write the period regardless, so the grammar only has to make them choose a
+    passage number next (forbidding the period before a marker just makes them glue sentences
+    together); ``markers_before_punctuation`` moves the markers in front of it afterwards. A
+    period inside a number (``2.5``), after an initial (``E. coli``) or in an abbreviation may
+    go on with the sentence, and a bracket can only open a marker, so no other bracketed text
+    reads as one."""
+    if n_passages < 1:
+        raise ValueError("a cited answer needs at least one passage")
+    least, most = ANSWER_SENTENCES
+    numbers = " | ".join(f'"{n}"' for n in range(1, n_passages + 1))
+    abbreviations = " | ".join(_gbnf_literal(a) for a in _ABBREVIATIONS)
+    return "\n".join(
+        [
+            f"root ::= {_gbnf_literal(INSUFFICIENT)} | answer",
+            f"answer ::= sentence (sep sentence){{{least - 1},{most - 1}}}",
+            'sep ::= " " | "\\n\\n"',
+            'sentence ::= start piece* [.!?] " " cite+',
+            "start ::= [^ .!?\\[\\]\\n]",
+            f'piece ::= [^.!?\\[\\]\\n] | [0-9] "." [0-9] | [A-Z] "." | {abbreviations}',
+            'cite ::= "[" number "]"',
+            f"number ::= {numbers}",
+        ]
+    )
 
 
 def feedback_schema(max_items: int) -> dict[str, Any]:
