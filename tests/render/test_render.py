@@ -93,3 +93,21 @@ def test_write_answer_picks_the_format_from_the_extension(answer: Answer, tmp_pa
     assert (tmp_path / "deep" / "a.bib").read_text().startswith("@article{")
     with pytest.raises(UsageError, match=r"a\.txt"):
         write_answer(answer, tmp_path / "a.txt")
+
+
+@pytest.mark.parametrize(
+    ("title", "rendered"),
+    [
+        ("What Works Best?", "What Works Best? https"),
+        ("Skill-it!", "Skill-it! https"),
+        ("Plain title.", "Plain title. https"),
+    ],
+)
+def test_markdown_title_keeps_its_own_final_punctuation(title: str, rendered: str) -> None:
+    ctxs = [_hit("p1", title, "Text.", url="https://example.org/p1")]
+    text = "A claim [1]."
+    md = render_answer(
+        Answer(question="q", text=text, ctxs=ctxs, references=build_references(text, ctxs)),
+        "markdown",
+    )
+    assert f"Unknown authors. {rendered}" in md

@@ -24,11 +24,20 @@ def display_title(title: str, paper_id: str) -> str:
     return title.strip().rstrip(".") or f"Untitled ({paper_id})"
 
 
+def _terminated(text: str) -> str:
+    """``text`` ending in a period, unless it already ends in a question or exclamation mark
+    (titles such as "What … Work Best?" or "Skill-it!")."""
+    return text if text.endswith(("?", "!")) else f"{text}."
+
+
 def format_source_line(hit: Hit) -> str:
     """Authors (year). Title. Venue. DOI/URL — the bibliographic line of a cited passage."""
     paper = hit.paper
     year = f" ({paper.year})" if paper.year else ""
-    parts = [f"{format_authors(paper.authors)}{year}.", f"{display_title(paper.title, paper.id)}."]
+    parts = [
+        f"{format_authors(paper.authors)}{year}.",
+        _terminated(display_title(paper.title, paper.id)),
+    ]
     if paper.venue:
         parts.append(f"*{paper.venue}*.")
     link = f"https://doi.org/{paper.doi}" if paper.doi else paper.url
