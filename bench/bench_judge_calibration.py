@@ -14,6 +14,11 @@ is shown freely fitted, then held at a few penalties (the judge must lower its s
 negation mismatch); the penalty with the best fit-split F1 is chosen.
 
     .venv/bin/python bench/bench_judge_calibration.py [--data DIR] [--cache FILE] [--timing]
+        [--lm-judge GGUF_OR_URL [--lm-per-kind 40]]
+
+``--lm-judge`` also scores a stratified sample of held-out pairs (``--lm-per-kind`` of each
+kind) with ``LMJudge`` over that model, next to the alignment judge on the same pairs: does a
+small LM separate contradicting evidence, which the alignment judge cannot?
 
 Writes nothing into the repository; paste the printed constants into
 ``litsynth/synthesize/judges.py`` (``CALIBRATED``) and the tables into BENCHMARKS.md.
@@ -247,11 +252,52 @@ def timing(judge: AlignmentJudge, pairs: list[dict]) -> None:
     )
 
 
+def lm_agreement(
+    pairs: list[dict], features: list[np.ndarray], llm_spec: str, per_kind: int
+) -> None:
+    """Share judged supported per kind, LM judge vs alignment judge, on a held-out sample;
+    progress is printed per pair, since each LM verdict takes seconds on a CPU."""
+    from litsynth import load_settings
+    from litsynth.llm.factory import load_llm
+    from litsynth.synthesize.judges import LMJudge
+
+    llm = load_llm(load_settings(overrides={"llm": {"backend": llm_spec}}))
+    if llm is None:
+        raise SystemExit(f"no language model at {llm_spec}")
+    judge = LMJudge(llm)
+    rng = random.Random(7)
+    kinds = ("positive", "contradict", "cited-no-evidence", "random")
+    held = [i for i, p in enumerate(pairs) if p["split"] == "held-out"]
+    sample = {k: rng.sample([i for i in held if pairs[i]["kind"] == k], per_kind) for k in kinds}
+    alignment = dict(zip(held, scores_of([features[i] for i in held], CALIBRATED), strict=True))
+    print(f"\n## LM judge ({llm.name}) vs alignment judge, {per_kind} held-out pairs per kind")
+    print("| kind | pairs | LM judged supported | LM no verdict | alignment judged supported |")
+    print("|---|---:|---:|---:|---:|")
+    start = time.perf_counter()
+    for kind, indexes in sample.items():
+        lm_scores = []
+        for n, i in enumerate(indexes, 1):
+            lm_scores.append(judge.score(pairs[i]["claim"], [" ".join(pairs[i]["doc"])])[0])
+            if n % 10 == 0:
+                print(f"  {kind}: {n}/{len(indexes)}, {time.perf_counter() - start:.0f}s")
+        valid = [s for s in lm_scores if not np.isnan(s)]
+        lm_share = np.mean([s >= judge.threshold for s in valid]) if valid else float("nan")
+        align = np.mean([alignment[i] >= CALIBRATED.threshold for i in indexes])
+        print(
+            f"| {kind} | {len(indexes)} | {lm_share:.2f} | {len(lm_scores) - len(valid)} "
+            f"| {align:.2f} |"
+        )
+    seconds = (time.perf_counter() - start) / (per_kind * len(kinds))
+    print(f"LM judge: {seconds:.1f} s per verdict")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/litsynth_judge_features.pkl"))
     parser.add_argument("--timing", action="store_true", help="also time verify_answer")
+    parser.add_argument("--lm-judge", help="also score held-out pairs with LMJudge over this LM")
+    parser.add_argument("--lm-per-kind", type=int, default=40)
     args = parser.parse_args()
     pairs = load_pairs(args.data)
     judge = AlignmentJudge(Encoder("all-MiniLM-L6-v2"))
@@ -266,6 +312,8 @@ def main() -> None:
     print(f"\nchosen (best F1 on the fit split, {fit_f1:.3f}): {best}")
     if args.timing:
         timing(judge, pairs)
+    if args.lm_judge:
+        lm_agreement(pairs, features, args.lm_judge, args.lm_per_kind)
 
 
 if __name__ == "__main__":
