@@ -306,3 +306,12 @@ def test_markers_on_their_own_line_are_verified_with_the_sentence_above() -> Non
 def test_removing_the_first_of_adjacent_markers_keeps_the_space() -> None:
     text = "Statins lower blood cholesterol [1][2]."
     assert verify_answer(text, CTXS, FakeJudge()).text == "Statins lower blood cholesterol [2]."
+
+
+def test_short_cited_sentence_losing_its_citation_is_flagged() -> None:
+    # Two content words: too short to count as a claim on its own, but its author cited it.
+    result = verify_answer("Graphene conducts [7].", CTXS, FakeJudge())
+    assert result.text == f"Graphene conducts {UNVERIFIED_FLAG}."
+    assert [(s.verdict, s.flagged, s.removed) for s in result.sentences] == [
+        ("unsupported", True, [7])
+    ]

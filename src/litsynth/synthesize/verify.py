@@ -219,8 +219,10 @@ class _Verifier:
     ) -> tuple[SentenceCheck, bool]:
         """The sentence's verdict, and whether its original citations supported it."""
         claim = re.sub(r"\s+", " ", s.text.replace(UNVERIFIED_FLAG, "")).strip()
-        worthy = is_citation_worthy(s)
         markers = list(dict.fromkeys(s.markers))
+        # A sentence its author cited is a claim whatever its length ("Graphene is a metal
+        # [0]."): losing its citation must flag it, not leave it quietly uncited.
+        worthy = is_citation_worthy(s) or (bool(markers) and not s.heading)
         in_range = [m for m in markers if 0 <= m - self.offset < len(self.ctx_texts)]
         scores, joint = self._judge_cited(claim, in_range)
         verdicts = {m: self._verdict(v) for m, v in scores.items()}
