@@ -409,6 +409,7 @@ def test_no_hits_abstains_with_empty_ctxs() -> None:
 def test_lm_saying_insufficient_evidence_abstains(reply: str) -> None:
     answer, _, _ = run({"draft": [reply]})
     assert answer.text == LM_ABSTAINED and answer.ctxs == []
+    assert any("judged the" in w and "--no-llm" in w for w in answer.warnings)
     assert stage(answer, "verification").skipped
 
 
@@ -451,6 +452,24 @@ def test_clean_lm_text_and_reference_stripping() -> None:
     # A small model's loop: the repeat goes, whatever it cites.
     looped = "A holds here. [1] B is so. [2]\n\nA holds  here. [3] C is new. [1]"
     assert clean_lm_text(looped, 3) == ("A holds here [1]. B is so [2].\n\nC is new [1].", [])
+
+
+def test_clean_lm_text_drops_near_repeats_and_prompt_echo() -> None:
+    near = (
+        "Aspirin lowers the risk of ischemic stroke in older adults [1]. "
+        "Aspirin lowers the risk of ischemic strokes among older adults [2]. "
+        "Aspirin does not lower the risk of ischemic stroke in older adults [3]."
+    )
+    assert clean_lm_text(near, 3)[0] == (
+        "Aspirin lowers the risk of ischemic stroke in older adults [1]. "
+        "Aspirin does not lower the risk of ischemic stroke in older adults [3]."
+    )
+    echoed = "RA-LMs pair a retriever with a generator [1]. <passages>//The answer is: B holds [2]."
+    assert clean_lm_text(echoed, 2)[0] == (
+        "RA-LMs pair a retriever with a generator [1]. B holds [2]."
+    )
+    kept = "Whether the answer is clear: it is not, yet p < 0.05 held [1]."
+    assert clean_lm_text(kept, 1)[0] == kept
     assert strip_reference_list("Claim [1].\n\n## Sources\n- x") == "Claim [1]."
     listed = "Claim [1].\n[1] Smith 2020. Title.\n[2] Lee 2021. Title."
     assert strip_reference_list(listed) == "Claim [1]."

@@ -26,6 +26,7 @@ from litsynth.retrieve.rerank import Reranker, RerankReport, select_top
 from litsynth.synthesize import prompts
 from litsynth.synthesize.claims import split_answer
 from litsynth.synthesize.extractive import NO_EVIDENCE
+from litsynth.synthesize.judges import has_negation, stems
 from litsynth.synthesize.markers import (
     find_markers,
     markers_before_punctuation,
@@ -108,6 +109,19 @@ def drop_unfinished_sentence(text: str) -> str:
     return text[: ends[-1].end()] if ends else text
 
 
+_ECHOED_DELIMITER = re.compile(r"<\s*/?\s*passages\s*>[^\w\s]*\s*", re.IGNORECASE)
+_ANSWER_LEAD_IN = re.compile(
+    r"(?:^|(?<=[.!?\]]\s))(?:the\s+)?(?:final\s+)?answer(?:\s+is)?\s*:\s*",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def strip_prompt_echo(text: str) -> str:
+    """``text`` without what a model echoes of its prompt: the ``<passages>`` delimiters and
+    an "The answer is:" lead-in at a sentence start."""
+    return _ANSWER_LEAD_IN.sub("", _ECHOED_DELIMITER.sub("", text))
+
+
 def strip_copied_titles(text: str, titles: list[str]) -> str:
     """``text`` without the ``Title: `` prefixes a model copies from the passage block
     (``"[3] Title: text"``) in front of a passage's sentences."""
@@ -116,18 +130,32 @@ def strip_copied_titles(text: str, titles: list[str]) -> str:
     return text
 
 
+#: Share of content-word stems two sentences must share (same negation) to count as one.
+NEAR_REPEAT = 0.75
+
+
+def _repeats(words: set[str], negated: bool, earlier: list[tuple[set[str], bool]]) -> bool:
+    return any(
+        negated == other_negated and len(words & other) >= NEAR_REPEAT * len(words | other)
+        for other, other_negated in earlier
+    )
+
+
 def drop_repeated_sentences(text: str) -> str:
-    """``text`` without sentences that repeat an earlier one word for word (markers and case
-    aside): small models loop, and a repeat adds nothing but a second citation."""
-    seen: set[str] = set()
+    """``text`` without sentences that repeat an earlier one (markers, case and a word or two
+    aside: at least ``NEAR_REPEAT`` of their content-word stems shared, and the same negation):
+    small models loop, and a repeat adds nothing but a second citation."""
+    seen: list[tuple[set[str], bool]] = []
     pieces: list[str] = []
     cursor = 0
     for sentence in split_answer(text):
-        key = " ".join(sentence.text.lower().split())
-        if key and key in seen:
+        words, negated = stems(sentence.text), has_negation(sentence.text)
+        if not words:
+            continue
+        if _repeats(words, negated, seen):
             pieces.append(text[cursor : sentence.start].rstrip(" \t"))
             cursor = sentence.end
-        seen.add(key)
+        seen.append((words, negated))
     if not cursor:
         return text
     pieces.append(text[cursor:])
@@ -152,6 +180,7 @@ def clean_lm_text(
     text = strip_reference_list(text.strip())
     if truncated:
         text = drop_unfinished_sentence(text)
+    text = strip_prompt_echo(text)
     if titles:
         text = strip_copied_titles(text, titles)
     text = passage_mentions_to_markers(text)
@@ -335,6 +364,11 @@ class _Run:
         if draft is None:
             return self.answer
         if draft == prompts.INSUFFICIENT:
+            # The relevance check passed, so the user should hear that passages existed.
+            self._warn(
+                f"the language model judged the {len(self.ctxs)} retrieved passages "
+                "insufficient; --no-llm quotes the most relevant ones, --trace lists them"
+            )
             return self._abstain(LM_ABSTAINED, "the LM found the evidence insufficient")
         text = self._refine(draft)
         return self._verify(text)
