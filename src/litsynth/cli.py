@@ -128,6 +128,17 @@ def _check_offline(settings: Settings, names: list[str] | None) -> None:
     check_sources_allowed(names or settings.retrieval.sources, settings.offline)
 
 
+def _check_outputs(**paths: Path | None) -> None:
+    """Fail fast, before any expensive work, when an output file cannot be written;
+    ``paths`` maps option names (``out`` -> ``--out``, ``run_out`` -> ``--run-out``) to
+    paths, ``None`` for options not given."""
+    from litsynth.render.files import check_output
+
+    for name, path in paths.items():
+        if path is not None:
+            check_output(path, option="--" + name.replace("_", "-"))
+
+
 def _print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
@@ -141,7 +152,10 @@ def ingest(
         str,
         typer.Option(
             "--format",
-            help="auto|jsonl|beir|scifact|sqa|arxiv-json|arxiv-csv|medline|jats|unarxive",
+            help=(
+                "Input format: auto (detect by content), jsonl, beir, scifact, sqa, "
+                "arxiv-json, arxiv-csv, medline, jats or unarxive."
+            ),
         ),
     ] = "auto",
     strict: Annotated[bool, typer.Option(help="Exit 1 if any record was skipped.")] = False,
@@ -262,6 +276,7 @@ def search(
                 raise UsageError("--queries needs --run-out RUN")
             if names and names != ["local"]:
                 raise UsageError("batch search uses the local datastore only")
+            _check_outputs(run_out=run_out)
             _batch_search(settings, queries, run_out, k, bool(rerank))
             return
         if not query:
@@ -299,12 +314,15 @@ def _print_hits(hits: list[Any]) -> None:
 
 def _batch_search(settings: Settings, queries: Path, run_out: Path, k: int, rerank: bool) -> None:
     from litsynth.evaluate.trec import read_queries, write_run
+    from litsynth.render.files import output_errors, prepare_output
     from litsynth.session import Litsynth
 
     query_list = read_queries(queries)
     with Litsynth(settings, llm=False) as ls:
         run = ls.search_batch(query_list, k, rerank=rerank)
-    write_run(run_out, {qid: dict(docs) for qid, docs in run.items()}, tag="litsynth")
+    prepare_output(run_out, option="--run-out")
+    with output_errors(run_out, option="--run-out"):
+        write_run(run_out, {qid: dict(docs) for qid, docs in run.items()}, tag="litsynth")
     err.print(f"wrote {len(run)} queries × up to {k} documents to {run_out}")
 
 
@@ -342,7 +360,13 @@ def ask(
     offline: OfflineOpt = None,
 ) -> None:
     """Answer a question with a cited synthesis (LM mode, or extractive without a model)."""
+    from litsynth.render import answer_format
+
     with _domain_errors():
+        _check_question(question)
+        if out is not None:
+            answer_format(out)
+        _check_outputs(out=out, trace=trace)
         settings = _settings(ctx, home=home, config=config, preset=preset, offline=offline)
         names = _source_list(sources)
         _check_offline(settings, names)
@@ -360,6 +384,11 @@ def ask(
         )
 
 
+def _check_question(question: str | None) -> None:
+    if question is not None and not question.strip():
+        raise UsageError("the question is empty")
+
+
 def _answer_and_print(
     settings: Settings,
     question: str,
@@ -374,10 +403,13 @@ def _answer_and_print(
     filters: Any = None,
 ) -> None:
     from litsynth.render import render_answer, write_answer
+    from litsynth.render.files import write_text
     from litsynth.session import Litsynth
 
     with Litsynth(settings, llm=llm) as ls:
-        if ls.llm is None:
+        if llm is False:
+            err.print("[dim]extractive mode (--no-llm)[/dim]", markup=True)
+        elif ls.llm is None:
             err.print(
                 "[dim]no language model configured or installed: extractive mode[/dim]",
                 markup=True,
@@ -391,10 +423,10 @@ def _answer_and_print(
     for warning in answer.warnings:
         _report("warning", warning)
     if trace is not None:
-        trace.parent.mkdir(parents=True, exist_ok=True)
-        trace.write_text(json.dumps(answer.trace(), ensure_ascii=False, indent=2) + "\n")
+        doc = json.dumps(answer.trace(), ensure_ascii=False, indent=2) + "\n"
+        write_text(trace, doc, option="--trace")
     if out is not None:
-        write_answer(answer, out, zero_based=zero_based)
+        write_answer(answer, out, zero_based=zero_based, option="--out")
         err.print(f"wrote {out}")
     if as_json:
         _print_json(answer.to_json(zero_based=zero_based))
@@ -424,11 +456,13 @@ def demo(
     from litsynth.demo import SAMPLE_QUESTIONS, build_demo
 
     with _domain_errors():
+        _check_question(question)
+        _check_outputs(trace=trace)
         settings = _settings(ctx, home=home, config=config, default_home=DEFAULT_DEMO_HOME)
         build_demo(settings, rebuild_vectors=rebuild_vectors)
         _answer_and_print(
             settings,
-            question or SAMPLE_QUESTIONS[0],
+            SAMPLE_QUESTIONS[0] if question is None else question,
             llm=False if no_llm else llm,
             as_json=as_json,
             trace=trace,
@@ -449,16 +483,20 @@ def verify(
     config: ConfigOpt = None,
 ) -> None:
     """Check that every citation's passage supports its sentence; fix with --out."""
+    from litsynth.render.files import output_errors, prepare_output
     from litsynth.session import Litsynth
     from litsynth.synthesize.answer_files import verify_file
     from litsynth.synthesize.verify import format_verdict_lines
 
     with _domain_errors():
+        _check_outputs(out=out)
         settings = _settings(ctx, home=home, config=config)
         with Litsynth(settings, llm=False) as ls:
             answers = verify_file(file, zero_based=zero_based, judge=ls.judge)
         if out is not None:
-            answers.write(out)
+            prepare_output(out, option="--out")
+            with output_errors(out, option="--out"):
+                answers.write(out)
             err.print(f"wrote {out}")
         for entry in answers.skipped:
             _report("skipped", entry.error)

@@ -35,6 +35,22 @@ def _eval_home(corpus: list[Path]) -> Path:
     return Path("~/.cache/litsynth/eval").expanduser() / key
 
 
+def _check_out(out: Path) -> None:
+    """Fail fast when the output folder cannot be created or written."""
+    from litsynth.render.files import check_output
+
+    check_output(out, option="--out", folder=True)
+
+
+def _run_task(task: str, out: Path, **kwargs: Any) -> dict[str, Any]:
+    """``run_task`` with a write failure under ``out`` as a one-line error."""
+    from litsynth.evaluate.tasks import run_task
+    from litsynth.render.files import output_errors
+
+    with output_errors(out, option="--out"):
+        return run_task(task, out, **kwargs)
+
+
 def register(
     eval_app: typer.Typer,
     settings_for: Callable[..., Settings],
@@ -66,14 +82,14 @@ def register(
         home: HomeOpt = None,
     ) -> None:
         """nDCG@10, Recall@10/100, MRR@10 of a run file, or of litsynth over a corpus."""
-        from litsynth.evaluate.tasks import run_task
         from litsynth.session import Litsynth
 
         with domain_errors():
             if run is None and not (corpus and queries):
                 raise UsageError("give --run RUN, or --corpus C --queries Q")
+            _check_out(out)
             if run is not None:
-                metrics = run_task("retrieval", out, qrels=qrels, predictions=run, limit=limit)
+                metrics = _run_task("retrieval", out, qrels=qrels, predictions=run, limit=limit)
                 finish(metrics, out)
                 return
             assert corpus is not None and queries is not None
@@ -81,7 +97,7 @@ def register(
             with Litsynth(settings, llm=False) as ls:
                 report = ls.ingest(corpus, progress=True)
                 err.print(report.summary_text())
-                metrics = run_task(
+                metrics = _run_task(
                     "retrieval",
                     out,
                     qrels=qrels,
@@ -103,19 +119,19 @@ def register(
             zero_based: ZeroOpt = False,
             compat: CompatOpt = False,
         ) -> None:
-            from litsynth.evaluate.tasks import run_task
             from litsynth.session import Litsynth
             from litsynth.synthesize.single_paper import answer_claim, answer_yes_no
 
             answer = answer_claim if task == "scifact" else answer_yes_no
             with domain_errors():
+                _check_out(out)
                 settings = settings_for(ctx)
                 with Litsynth(settings, llm=llm) as ls:
                     label_fn = None
                     if predictions is None:
                         model = _require_llm(ls, task)
                         label_fn = lambda _task, text, ctxs: answer(text, ctxs, model)  # noqa: E731
-                    metrics = run_task(
+                    metrics = _run_task(
                         task,
                         out,
                         data=data,
@@ -148,14 +164,14 @@ def register(
         home: HomeOpt = None,
     ) -> None:
         """Expert-cited paper recall and citation precision/recall of long answers."""
-        from litsynth.evaluate.tasks import run_task
         from litsynth.session import Litsynth
 
         with domain_errors():
+            _check_out(out)
             settings = settings_for(ctx, home=home)
             with Litsynth(settings, llm=False if no_llm else llm) as ls:
                 answer_fn = None if predictions else (lambda q: ls.ask(q).to_json())
-                metrics = run_task(
+                metrics = _run_task(
                     "multi",
                     out,
                     data=data,
@@ -182,15 +198,15 @@ def register(
         home: HomeOpt = None,
     ) -> None:
         """ScholarQA-CS rubric items, judged by the configured LM."""
-        from litsynth.evaluate.tasks import run_task
         from litsynth.session import Litsynth
 
         with domain_errors():
+            _check_out(out)
             settings = settings_for(ctx, home=home)
             with Litsynth(settings, llm=llm) as ls:
                 model = _require_llm(ls, "cs-rubric")
                 answer_fn = None if predictions else (lambda q: ls.ask(q).to_json())
-                metrics = run_task(
+                metrics = _run_task(
                     "cs-rubric",
                     out,
                     data=data,

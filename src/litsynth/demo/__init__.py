@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from litsynth.config import Settings
+from litsynth.errors import StoreError
 
 #: Questions the demo corpus can answer (the first is the default of ``litsynth demo``).
 SAMPLE_QUESTIONS: tuple[str, ...] = (
@@ -40,11 +41,46 @@ def vectors_path() -> Path:
     return demo_data_dir() / "vectors.npz"
 
 
-def build_demo(settings: Settings, *, rebuild_vectors: bool = False, progress: bool = True) -> None:
-    """Create (or complete) the demo datastore in ``settings.home``. Cached: a second call
-    finds every file already ingested and returns quickly."""
+def _is_demo_source(path: str) -> bool:
+    """Whether an ingested file is one of the demo files (of any litsynth installation)."""
+    parts = Path(path).parts
+    return any(parts[i : i + 3] == ("litsynth", "demo", "data") for i in range(len(parts)))
+
+
+def check_demo_home(settings: Settings) -> None:
+    """Raise :class:`StoreError` when ``settings.home`` holds a datastore that is neither
+    empty nor the demo's: the demo never adds its papers to a user's papers."""
+    from litsynth.index.datastore import DB_NAME
     from litsynth.session import Litsynth
 
+    home = settings.home_path()
+    if not (home / DB_NAME).exists():
+        return
+    with Litsynth(settings, llm=False) as ls:
+        stats = ls.status()
+    foreign = [s["path"] for s in stats["sources"] if not _is_demo_source(str(s["path"]))]
+    if not foreign and (stats["sources"] or not stats["papers"]):
+        return
+    what = (
+        f"{len(foreign)} non-demo source file(s), e.g. {foreign[0]}"
+        if foreign
+        else f"{stats['papers']} papers from no demo file"
+    )
+    raise StoreError(
+        f"{home} holds a datastore that is not the demo's ({what}); "
+        "litsynth demo does not add its papers to it",
+        hint="use an empty or new --home DIR, or omit --home (and LITSYNTH_HOME) for the "
+        "cached demo store in ~/.cache/litsynth/demo",
+    )
+
+
+def build_demo(settings: Settings, *, rebuild_vectors: bool = False, progress: bool = True) -> None:
+    """Create (or complete) the demo datastore in ``settings.home``. Cached: a second call
+    finds every file already ingested and returns quickly. A datastore there that is not
+    empty and not the demo's is refused (:func:`check_demo_home`)."""
+    from litsynth.session import Litsynth
+
+    check_demo_home(settings)
     vectors = vectors_path()
     with Litsynth(settings, llm=False) as ls:
         store = ls.open_store()

@@ -8,10 +8,18 @@ from pathlib import Path
 from litsynth.errors import UsageError
 from litsynth.records import Answer
 from litsynth.render.bibtex import render_bibtex
+from litsynth.render.files import write_text
 from litsynth.render.html import render_html
 from litsynth.render.markdown import render_markdown
 
-__all__ = ["render_answer", "render_bibtex", "render_html", "render_markdown", "write_answer"]
+__all__ = [
+    "answer_format",
+    "render_answer",
+    "render_bibtex",
+    "render_html",
+    "render_markdown",
+    "write_answer",
+]
 
 FORMATS = {".md": "markdown", ".json": "json", ".html": "html", ".bib": "bibtex"}
 
@@ -29,13 +37,21 @@ def render_answer(answer: Answer, fmt: str, *, zero_based: bool = False) -> str:
     raise UsageError(f"unknown output format {fmt!r}", hint="use md, json, html or bib")
 
 
-def write_answer(answer: Answer, path: Path, *, zero_based: bool = False) -> None:
-    """Write ``answer`` in the format its extension names (``.md``, ``.json``, ``.html``,
-    ``.bib``)."""
-    fmt = FORMATS.get(path.suffix.lower())
+def answer_format(path: Path) -> str:
+    """The format an answer file's extension names; :class:`UsageError` for any other."""
+    fmt = FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
         raise UsageError(
             f"cannot tell the output format of {path}", hint="use a .md, .json, .html or .bib file"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_answer(answer, fmt, zero_based=zero_based) + "", encoding="utf-8")
+    return fmt
+
+
+def write_answer(
+    answer: Answer, path: Path, *, zero_based: bool = False, option: str = "--out"
+) -> None:
+    """Write ``answer`` in the format its extension names (``.md``, ``.json``, ``.html``,
+    ``.bib``), creating missing parent folders; :class:`~litsynth.render.files.OutputError`
+    when the path cannot be written."""
+    fmt = answer_format(path)
+    write_text(path, render_answer(answer, fmt, zero_based=zero_based), option=option)
