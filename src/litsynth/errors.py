@@ -5,6 +5,7 @@ one-line message and exit code 1 (usage errors: exit 2).
     ├── ConfigError               settings file or value is invalid
     ├── InputError                an input file is missing, unreadable or of unknown format
     │   └── RecordError           one record in a file is bad (file, line/page, reason)
+    │       └── TruncatedFile     the rest of a file cannot be read (truncated, damaged)
     ├── StoreError                the datastore is unusable
     │   └── FingerprintMismatch   the index was built with other embedding/chunk settings
     ├── ModelError                a model is missing, corrupt (sha256) or cannot load
@@ -49,6 +50,11 @@ class RecordError(InputError):
         self.reason = reason
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {reason}")
+
+
+class TruncatedFile(RecordError):
+    """A file could not be read to its end (truncated or damaged compressed data, an I/O
+    error): the records before ``line`` were read, the rest of the file was not."""
 
 
 class StoreError(LitsynthError):

@@ -14,7 +14,14 @@ from typing import Any
 
 from litsynth.corpus.readers import FORMATS
 from litsynth.corpus.readers._xml import local_name
-from litsynth.corpus.text import open_binary, open_text
+from litsynth.corpus.text import (
+    ReadFailure,
+    iter_text_blocks,
+    open_binary,
+    open_text,
+    read_text,
+    unreadable_rest,
+)
 from litsynth.errors import InputError, RecordError, UsageError
 from litsynth.records import Document
 
@@ -32,14 +39,31 @@ _XML_ROOTS = {
 _LINES_TRIED = 20
 _ARRAY_HEAD_CHARS = 1 << 20
 _FORMAT_HINT = "pass --format with one of: " + ", ".join(FORMATS)
+#: The input formats in words (README "Input formats"), for files that are none of them.
+SUPPORTED_FORMATS = (
+    "generic JSONL (peS2o/S2ORC style), BEIR, SciFact, ScholarQABench, arXiv metadata (Kaggle "
+    "JSON lines or CSV), PubMed/MEDLINE XML, PMC JATS XML (.nxml) and unarXive JSONL, each "
+    "optionally .gz"
+)
+#: Leading bytes of file types that are no input format, with their names for the message.
+_OTHER_TYPES: tuple[tuple[bytes, str], ...] = ((b"%PDF-", "PDF"),)
 # Everything that can go wrong while opening or decoding a file on disk.
 _READ_ERRORS = (OSError, EOFError, UnicodeDecodeError, zlib.error)
 
 
 def detect_format(path: Path) -> str:
     """The reader name for ``path`` from its content: the XML root element, the first JSON
-    record's keys, or the CSV header. Raises InputError naming the file when unknown."""
+    record's keys, or the CSV header. Raises InputError naming the file when unknown (saying
+    so plainly for a PDF, which is not an input format). A file damaged part way is told by
+    the part that can be read."""
     try:
+        other = _other_type(path)
+        if other is not None:
+            raise InputError(
+                f"{path}: {other} is not a supported input format",
+                hint=f"litsynth ingests {SUPPORTED_FORMATS}; for a paper only available as "
+                f"{other}, ingest its metadata and abstract as JSONL",
+            )
         first = _first_char(path)
         if first == "<":
             fmt = _xml_format(path)
@@ -49,19 +73,36 @@ def detect_format(path: Path) -> str:
             fmt = _json_format(_first_json_line(path))
         else:
             fmt = _csv_format(path)
+    except ReadFailure as exc:
+        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+        raise InputError(f"{where}: cannot read (truncated or damaged): {exc}") from exc
     except _READ_ERRORS as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     if fmt is None:
-        raise InputError(f"{path}: cannot tell which input format this is", hint=_FORMAT_HINT)
+        raise InputError(
+            f"{path}: cannot tell which input format this is",
+            hint=f"{_FORMAT_HINT} (supported: {SUPPORTED_FORMATS})",
+        )
     return fmt
 
 
+def _other_type(path: Path) -> str | None:
+    """The name of a known file type that is no input format (PDF), from its first bytes."""
+    with open_binary(path) as handle:
+        try:
+            head = handle.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n")
+        except ReadFailure:
+            return None
+    return next((name for magic, name in _OTHER_TYPES if head.startswith(magic)), None)
+
+
 def _first_char(path: Path) -> str:
-    with open_text(path) as handle:
-        while chunk := handle.read(4096):
-            stripped = chunk.lstrip("\ufeff \t\r\n")
-            if stripped:
-                return stripped[0]
+    """The first character that is not white space (ReadFailure when the file is damaged
+    before it)."""
+    for block in iter_text_blocks(path, 4096):
+        stripped = block.lstrip("\ufeff \t\r\n")
+        if stripped:
+            return stripped[0]
     return ""
 
 
@@ -80,24 +121,31 @@ def _first_json_line(path: Path) -> Any:
     hide the format of the rest."""
     with open_text(path) as handle:
         tried = 0
-        for line in handle:
-            if not line.strip():
-                continue
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                tried += 1
-                if tried >= _LINES_TRIED:
-                    break
+        try:
+            for line in handle:
+                if not line.strip():
+                    continue
+                try:
+                    return json.loads(line)
+                except json.JSONDecodeError:
+                    tried += 1
+                    if tried >= _LINES_TRIED:
+                        break
+        except ReadFailure:
+            if not tried:
+                raise  # damaged before its first line: nothing to tell the format by
+            return None
     return None
 
 
 def _first_array_element(path: Path) -> Any:
-    with open_text(path) as handle:
-        head = handle.read(_ARRAY_HEAD_CHARS).lstrip("\ufeff \t\r\n")
+    head, failure = read_text(path, _ARRAY_HEAD_CHARS)
+    head = head.lstrip("\ufeff \t\r\n")
     try:
         element, _end = json.JSONDecoder().raw_decode(head[1:].lstrip())
     except json.JSONDecodeError:
+        if failure is not None:
+            raise failure from None  # damaged inside the first element
         return None
     return element
 
@@ -180,8 +228,10 @@ def read_documents(paths: Sequence[Path], fmt: str = "auto") -> Iterator[Documen
 def _guarded(
     path: Path, records: Iterator[Document | RecordError]
 ) -> Iterator[Document | RecordError]:
-    """``records``, ending in one RecordError if the file cannot be read to its end."""
+    """``records``, ending in one :class:`~litsynth.errors.TruncatedFile` (file, line where
+    reading stopped, reason) if the file cannot be read to its end: every reader's records
+    before the damage are kept, whatever the format."""
     try:
         yield from records
     except _READ_ERRORS as exc:
-        yield RecordError(str(path), None, f"cannot read the rest of the file: {exc}")
+        yield unreadable_rest(path, exc)

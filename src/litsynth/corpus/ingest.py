@@ -5,9 +5,14 @@ Each file is read with the corpus readers; bad records are counted and reported 
 reason) while the rest of the file is kept. Documents go to the datastore in batches that are
 committed whole, so an interrupted ingest loses at most the batch in flight and running it
 again completes the work. A file already ingested to its end with the same sha256 is skipped
-without being read. A file found in a folder whose format cannot be told, or whose every record
+without being read; a file that changed is read again, and each of its records whose raw id was
+stored from the older version replaces what that version stored (no duplicate, no stale
+passage). A file found in a folder whose format cannot be told, or whose every record
 was skipped, is not recorded as done, so that running ingest again with ``--format`` reads it. A
-text file that is not UTF-8 is read anyway, with a warning.
+file that cannot be read to its end (a truncated ``.gz``) keeps the records before the damage,
+gets one skipped-record message naming the line where reading stopped, and is not recorded as
+done either; the other files are still ingested. A text file that is not UTF-8 is read anyway,
+with a warning.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from rich.text import Text
 from litsynth.corpus.detect import detect_format, expand_paths, read_documents
 from litsynth.corpus.readers import XML_FORMATS
 from litsynth.corpus.text import first_non_utf8_line
-from litsynth.errors import InputError, RecordError
+from litsynth.errors import InputError, RecordError, TruncatedFile
 from litsynth.index.datastore import AddStats, Datastore
 from litsynth.records import Document
 
@@ -47,14 +52,20 @@ class FileReport:
     papers_added: int = 0
     papers_merged: int = 0
     papers_unchanged: int = 0
+    #: Records that are a new version of one read from an older version of this file.
+    papers_replaced: int = 0
     passages_added: int = 0
     records_skipped: int = 0
     already_ingested: bool = False
+    #: The file could not be read to its end (truncated or damaged): what was read is kept,
+    #: and the file is not recorded as done, so a rerun reports the damage again.
+    truncated: bool = False
 
     def count(self, stats: AddStats) -> None:
         self.papers_added += stats.papers_added
         self.papers_merged += stats.papers_merged
         self.papers_unchanged += stats.papers_unchanged
+        self.papers_replaced += stats.papers_replaced
         self.passages_added += stats.passages_added
 
 
@@ -93,6 +104,10 @@ class IngestReport:
         return self._total("papers_unchanged")
 
     @property
+    def papers_replaced(self) -> int:
+        return self._total("papers_replaced")
+
+    @property
     def passages_added(self) -> int:
         return self._total("passages_added")
 
@@ -117,6 +132,7 @@ class IngestReport:
             "papers_added": self.papers_added,
             "papers_merged": self.papers_merged,
             "papers_unchanged": self.papers_unchanged,
+            "papers_replaced": self.papers_replaced,
             "passages_added": self.passages_added,
             "records_skipped": self.records_skipped,
             "errors": list(self.errors),
@@ -137,7 +153,8 @@ class IngestReport:
             f"ingested {len(self.files)} file(s) ({self.files_already_ingested} already done): "
             f"{self.records_seen} records, {self.papers_added} papers added, "
             f"{self.papers_merged} merged, {self.papers_unchanged} unchanged, "
-            f"{self.passages_added} passages, {self.records_skipped} skipped",
+            + (f"{self.papers_replaced} replaced, " if self.papers_replaced else "")
+            + f"{self.passages_added} passages, {self.records_skipped} skipped",
             f"time: parse {self.parse_seconds:.1f}s, chunk {self.chunk_seconds:.1f}s, "
             f"embed {self.embed_seconds:.1f}s, index {self.index_seconds:.1f}s "
             f"(total {self.total_seconds:.1f}s)",
@@ -266,6 +283,7 @@ def _ingest_file(
         file.records_seen += 1
         if isinstance(item, RecordError):
             report.note_error(item, file)
+            file.truncated = file.truncated or isinstance(item, TruncatedFile)
             bar.advance(task)
             continue
         batch.append(item)
@@ -280,7 +298,9 @@ def _ingest_file(
             "records_seen": file.records_seen,
             "records_unchanged": file.papers_unchanged,
             "records_skipped": file.records_skipped,
-            "finished": 0 if _nothing_kept(file.records_seen, file.records_skipped) else 1,
+            "finished": 0
+            if file.truncated or _nothing_kept(file.records_seen, file.records_skipped)
+            else 1,
         }
     )
 
@@ -309,7 +329,7 @@ def _flush(
     many documents were stored (the progress bar counts stored records)."""
     if not batch:
         return 0
-    stats = datastore.add_documents(batch, batch_papers=len(batch))
+    stats = datastore.add_documents(batch, batch_papers=len(batch), source_version=file.sha256)
     file.count(stats)
     report.add_time(stats)
     done = len(batch)

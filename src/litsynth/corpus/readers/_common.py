@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from litsynth.corpus.ids import make_paper_id, normalise_external_ids, paper_url
-from litsynth.corpus.text import clean_text, open_text
+from litsynth.corpus.text import (
+    ReadFailure,
+    clean_text,
+    iter_text_blocks,
+    open_text,
+    read_text,
+    unreadable_rest,
+)
 from litsynth.errors import RecordError
 from litsynth.records import Author, Document, Paper, Section
 
@@ -24,46 +31,82 @@ _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 def iter_json_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | RecordError]]:
     """``(position, record)`` for each JSON object in a JSONL file (position = 1-based line)
     or in a file holding one JSON array (position = 1-based element). A line that is not a
-    JSON object comes out as a RecordError and the rest is still read."""
-    with open_text(path) as handle:
-        first = _first_char(handle)
-        handle.seek(0)
-        if first == "[":
-            yield from _array_records(path, handle.read())
+    JSON object comes out as a RecordError and the rest is still read. A file that cannot be
+    read to its end (a truncated ``.gz``) gives every record before the damage, then one
+    :class:`~litsynth.errors.TruncatedFile` naming the line where reading stopped."""
+    try:
+        if _first_char(path) == "[":
+            yield from _array_records(path)
             return
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line, object_hook=_without_surrogates)
-            except json.JSONDecodeError as exc:
-                yield number, RecordError(str(path), number, f"not valid JSON: {exc.msg}")
-                continue
-            if isinstance(record, dict):
-                yield number, record
-            else:
-                yield number, RecordError(str(path), number, "expected a JSON object")
+        with open_text(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line, object_hook=_without_surrogates)
+                except json.JSONDecodeError as exc:
+                    yield number, RecordError(str(path), number, f"not valid JSON: {exc.msg}")
+                    continue
+                if isinstance(record, dict):
+                    yield number, record
+                else:
+                    yield number, RecordError(str(path), number, "expected a JSON object")
+    except ReadFailure as exc:
+        error = unreadable_rest(path, exc)
+        yield error.line or 0, error
 
 
-def _first_char(handle: Iterable[str]) -> str:
-    for line in handle:
-        stripped = line.lstrip()
+def _first_char(path: Path) -> str:
+    for block in iter_text_blocks(path, 4096):
+        stripped = block.lstrip()
         if stripped:
             return stripped[0]
     return ""
 
 
-def _array_records(path: Path, content: str) -> Iterator[tuple[int, dict[str, Any] | RecordError]]:
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _array_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | RecordError]]:
+    """The elements of a JSON array file, parsed one by one so that the elements before a
+    syntax error or a truncation are kept."""
+    content, failure = read_text(path)
     try:
-        records = json.loads(content)
+        for number, record in _array_elements(content):
+            if isinstance(record, dict):
+                yield number, record
+            else:
+                yield number, RecordError(str(path), number, "expected a JSON object")
     except json.JSONDecodeError as exc:
-        yield exc.lineno, RecordError(str(path), exc.lineno, f"not valid JSON: {exc.msg}")
+        if failure is None:
+            yield exc.lineno, RecordError(str(path), exc.lineno, f"not valid JSON: {exc.msg}")
+    if failure is not None:
+        # The element cut by the damage, if any, is the failure's to report.
+        raise failure
+
+
+def _array_elements(content: str) -> Iterator[tuple[int, Any]]:
+    """``(1-based index, element)`` of the JSON array in ``content``, one at a time; raises
+    JSONDecodeError where the array stops being valid JSON."""
+    decoder = json.JSONDecoder(object_hook=_without_surrogates)
+    pos = _JSON_SPACE.match(content).end()
+    if not content.startswith("[", pos):
+        raise json.JSONDecodeError("Expecting '['", content, pos)
+    pos = _JSON_SPACE.match(content, pos + 1).end()
+    if content.startswith("]", pos):
         return
-    for number, record in enumerate(records, start=1):
-        if isinstance(record, dict):
-            yield number, record
+    number = 0
+    while True:
+        element, pos = decoder.raw_decode(content, pos)
+        number += 1
+        yield number, element
+        pos = _JSON_SPACE.match(content, pos).end()
+        if content.startswith(",", pos):
+            pos = _JSON_SPACE.match(content, pos + 1).end()
+        elif content.startswith("]", pos):
+            return
         else:
-            yield number, RecordError(str(path), number, "expected a JSON object")
+            raise json.JSONDecodeError("Expecting ',' delimiter", content, pos)
 
 
 def parse_year(value: object) -> int | None:

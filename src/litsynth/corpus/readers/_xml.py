@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from litsynth.corpus.text import clean_text, open_binary
+from litsynth.corpus.text import clean_text, open_binary, unreadable_rest
 from litsynth.errors import RecordError
 from litsynth.records import Document
 
@@ -49,8 +50,8 @@ def iter_records(
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else None
         yield RecordError(str(path), line, f"XML is not well-formed: {exc}")
-    except (OSError, EOFError) as exc:
-        yield RecordError(str(path), None, f"cannot read XML: {exc}")
+    except (OSError, EOFError, zlib.error) as exc:
+        yield unreadable_rest(path, exc)
 
 
 def find(elem: ET.Element | None, *path: str) -> ET.Element | None:
