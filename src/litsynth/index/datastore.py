@@ -28,9 +28,16 @@ from litsynth.corpus.ids import title_key
 from litsynth.errors import FingerprintMismatch, StoreError
 from litsynth.index import store, vector_cache
 from litsynth.index.dense import DenseFileError, DenseIndex, vectors_from_blobs
-from litsynth.index.encoder import Encoder, get_encoder
+from litsynth.index.encoder import Encoder, configured_dimension, get_encoder
 from litsynth.index.lexical import fts_query
-from litsynth.index.merge import dedup_ids, distinct_id, merge_papers, record_digest
+from litsynth.index.merge import (
+    content_digest,
+    dedup_ids,
+    distinct_id,
+    merge_papers,
+    prefer_incoming,
+    record_digest,
+)
 from litsynth.records import Document, Hit, Paper, Passage, Section
 
 DB_NAME = "litsynth.sqlite3"
@@ -52,6 +59,9 @@ class AddStats:
     papers_added: int = 0
     papers_merged: int = 0
     papers_unchanged: int = 0
+    #: Records that are a new version of a record (same file, same raw id) read before from
+    #: an older version of the file: what the old version stored was replaced.
+    papers_replaced: int = 0
     passages_added: int = 0
     passages_removed: int = 0
     vectors_cached: int = 0
@@ -79,6 +89,8 @@ class _Incoming:
     passages: list[Passage] | None = None
     # Records of one source file are never merged with each other (CONTRACT.md).
     keep_apart_within_source: bool = True
+    #: The version (sha256) of the file the record was read from; None when not known.
+    version: str | None = None
 
     @property
     def raw_id(self) -> str:
@@ -121,6 +133,8 @@ class Datastore:
         self._dense_generation = -1
         self._saved_generation = -1
         self._last_save = time.monotonic()
+        #: Set when FAISS could not build the index for the first vectors (see _add).
+        self._unbuildable_index = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -188,11 +202,29 @@ class Datastore:
         return self.encoder.encode(queries)
 
     # -- writing -----------------------------------------------------------------------------
-    def add_documents(self, docs: Iterable[Document], *, batch_papers: int = 64) -> AddStats:
+    def add_documents(
+        self,
+        docs: Iterable[Document],
+        *,
+        batch_papers: int = 64,
+        source_version: str | None = None,
+    ) -> AddStats:
         """Deduplicate, chunk, embed and store ``docs``; each batch of ``batch_papers`` is
-        committed whole. Records already stored unchanged are skipped before embedding."""
+        committed whole. Records already stored unchanged are skipped before embedding.
+
+        ``source_version`` is the version (sha256) of the file the documents were read from.
+        A record whose raw id was stored from another version of the same file is a new
+        version of that record: it replaces the paper that version stored (with its passages,
+        their vectors and BM25 entries), or, when other files contributed to that paper too,
+        its fields win over the stored ones and its passages replace the stored ones."""
         items = (
-            _Incoming(d.paper, _document_source(d.paper), sections=list(d.sections)) for d in docs
+            _Incoming(
+                d.paper,
+                _document_source(d.paper),
+                sections=list(d.sections),
+                version=source_version,
+            )
+            for d in docs
         )
         return self._add(items, batch_papers)
 
@@ -225,7 +257,12 @@ class Datastore:
     def _add(self, items: Iterable[_Incoming], batch_size: int) -> AddStats:
         total = AddStats()
         for batch in _batches(items, max(1, batch_size)):
-            total.add(self._add_batch(batch))
+            try:
+                total.add(self._add_batch(batch))
+            except StoreError:
+                if self._unbuildable_index:
+                    self._forget_fingerprint_if_empty()
+                raise
         return total
 
     def _add_batch(self, batch: list[_Incoming]) -> AddStats:
@@ -233,14 +270,21 @@ class Datastore:
         started = time.perf_counter()
         with self._lock, store.transaction(self._conn) as conn:
             plans: dict[str, _Incoming] = {}
+            removed: list[int] = []
             for item in batch:
                 digest = record_digest(item.paper, item.pieces())
-                if store.record_paper(conn, item.source, digest) is not None:
+                known = store.record_paper(conn, item.source, digest)
+                if known is not None:
                     stats.papers_unchanged += 1
+                    self._key_record(conn, item, known)
                     continue
-                paper_id, merged, new_text = self._store_paper(conn, item, digest)
+                replaced, kept = self._retire_old_version(conn, item, plans, removed)
+                paper_id, merged, new_text = self._store_paper(conn, item, kept)
                 store.remember_record(conn, item.source, digest, paper_id)
-                if merged:
+                self._key_record(conn, item, paper_id)
+                if replaced:
+                    stats.papers_replaced += 1
+                elif merged:
                     stats.papers_merged += 1
                 else:
                     stats.papers_added += 1
@@ -248,7 +292,6 @@ class Datastore:
                     plans[paper_id] = item
             passages = self._passages_for(conn, plans, stats)
             vectors = self._vectors_for(conn, passages, stats)
-            removed: list[int] = []
             for paper_id in plans:
                 removed += store.delete_passages_of_paper(conn, paper_id)
             blobs = [v.tobytes() for v in vectors]
@@ -257,6 +300,8 @@ class Datastore:
             stats.passages_removed = len(removed)
             if rowids or removed:
                 if len(vectors) and store.get_meta(conn, "dimension") is None:
+                    # The first vectors: the index must be buildable before they are committed.
+                    self._check_first_index(vectors.shape[1])
                     store.set_meta(conn, "dimension", str(vectors.shape[1]))
                 gen = store.bump_generation(conn)
             else:
@@ -267,37 +312,96 @@ class Datastore:
         stats.index_seconds -= stats.embed_seconds
         return stats
 
+    @staticmethod
+    def _key_record(conn: sqlite3.Connection, item: _Incoming, paper_id: str) -> None:
+        """Remember that this record (file, raw id) of this version of its file is in
+        ``paper_id``."""
+        if item.raw_id:
+            store.save_record_key(conn, item.source, item.raw_id, paper_id, item.version)
+
+    @staticmethod
+    def _retire_old_version(
+        conn: sqlite3.Connection, item: _Incoming, plans: dict[str, _Incoming], removed: list[int]
+    ) -> tuple[bool, str | None]:
+        """Undo what an older version of this record (same file, same raw id, read from
+        another version of the file) stored, before the new version is stored.
+
+        Returns ``(replaced, kept)``: ``replaced`` when there was an older version. Its paper
+        is deleted (passages, BM25 entries, vectors: the rowids go to ``removed``) when it
+        came from this file alone; when other files contributed to it, it is kept without
+        this file's claim and ``kept`` is its id (the new version then wins over its fields)."""
+        if item.version is None or not item.raw_id:
+            return False, None
+        key = store.record_key(conn, item.source, item.raw_id)
+        if key is None or key["version"] == item.version:
+            return False, None
+        old_id = key["paper_id"]
+        row = store.get_paper_row(conn, old_id)
+        if row is None:
+            return False, None
+        sources = json.loads(row["source_ids"])
+        store.forget_records(conn, item.source, old_id)
+        if set(sources) <= {item.source}:
+            removed += store.delete_paper(conn, old_id)
+            plans.pop(old_id, None)
+            return True, None
+        sources.pop(item.source, None)
+        store.set_source_ids(conn, old_id, sources)
+        return True, old_id
+
+    def _check_first_index(self, dimension: int) -> None:
+        """Raise StoreError when FAISS cannot build ``index.factory`` for ``dimension``; the
+        caller's transaction then rolls back. A store left without any passage forgets its
+        fingerprint, so settings that fix the factory can use it."""
+        try:
+            DenseIndex.create(self.settings.index.factory, dimension)
+        except StoreError:
+            self._unbuildable_index = True
+            raise
+
+    def _forget_fingerprint_if_empty(self) -> None:
+        """Drop the recorded fingerprint of a store that holds no passage yet."""
+        with self._lock, store.transaction(self._conn) as conn:
+            if conn.execute("SELECT 1 FROM passages LIMIT 1").fetchone() is None:
+                conn.execute("DELETE FROM meta WHERE key IN ('fingerprint', 'fingerprint_fields')")
+
     def _store_paper(
-        self, conn: sqlite3.Connection, item: _Incoming, digest: str
+        self, conn: sqlite3.Connection, item: _Incoming, replacing: str | None
     ) -> tuple[str, bool, bool]:
         """Insert or merge the record's paper; returns ``(paper_id, merged, new_text)`` where
-        ``new_text`` says its passages must be (re)built from this record."""
+        ``new_text`` says its passages must be (re)built from this record. ``replacing`` is
+        the id of a paper an older version of this record contributed to (see
+        :meth:`_retire_old_version`): if the record merges into it, its values win."""
         paper = item.paper
         existing = _find_existing(conn, paper)
         paper_id = paper.id
-        claim_ids = True
         if existing is not None and item.keep_apart_within_source:
             stored_sources = json.loads(store.get_paper_row(conn, existing)["source_ids"])
             if item.source in stored_sources and (
                 not item.raw_id or stored_sources[item.source] != item.raw_id
             ):
-                # Another record of the same file: it keeps its own (content-hash) paper.
-                paper_id = distinct_id(item.source, item.raw_id, digest)
+                # Another record of the same file: it keeps a paper of its own, under its own
+                # id unless another paper holds that, else under an id made from its own id
+                # and raw id. Never from the file's path: the same record read from another
+                # path (another clone of the same files) must find this paper again.
+                if store.get_paper_row(conn, paper_id) is not None:
+                    paper_id = distinct_id(paper.id, item.raw_id or content_digest(item.paper))
                 existing = paper_id if store.get_paper_row(conn, paper_id) else None
-                claim_ids = False
         if existing is None:
             new = dataclasses.replace(paper, id=paper_id)
             row = store.paper_to_row(
                 new, title_key=title_key(new), origin=item.source, text_chars=item.text_chars()
             )
             store.upsert_paper(conn, row)
-            if claim_ids:
-                store.register_external_ids(conn, paper_id, dedup_ids(new))
+            store.register_external_ids(conn, paper_id, dedup_ids(new))
             return paper_id, False, True
         stored_row = store.get_paper_row(conn, existing)
         stored = store.row_to_paper(stored_row)
-        merged = merge_papers(stored, paper)
+        newer = replacing is not None and existing == replacing
+        merged = prefer_incoming(stored, paper) if newer else merge_papers(stored, paper)
         richer = item.text_chars() > stored_row["text_chars"]
+        # A new version of a record replaces the passages its old version may have made.
+        rebuild = richer or (newer and item.text_chars() > 0)
         title_changed = merged.title != stored.title
         if title_changed:
             store.delete_fts_of_paper(conn, existing)
@@ -305,13 +409,13 @@ class Datastore:
             merged,
             title_key=title_key(merged),
             origin=stored_row["origin"],
-            text_chars=max(item.text_chars(), stored_row["text_chars"]),
+            text_chars=item.text_chars() if rebuild else stored_row["text_chars"],
         )
         store.upsert_paper(conn, row)
         if title_changed:
             store.insert_fts_of_paper(conn, existing)
         store.register_external_ids(conn, existing, dedup_ids(merged))
-        return existing, True, richer
+        return existing, True, rebuild
 
     def _passages_for(
         self, conn: sqlite3.Connection, plans: dict[str, _Incoming], stats: AddStats
@@ -582,11 +686,15 @@ def _initialise(conn: sqlite3.Connection, settings: Settings, home: Path) -> Non
         store.create_schema(conn)
         stored = store.get_meta(conn, "fingerprint")
         if stored is None:
+            # Nothing is recorded for settings the index cannot be built with: a failed
+            # first run must not tie the store to them.
+            _check_factory(settings, store.get_meta(conn, "dimension"))
             store.set_meta(conn, "fingerprint", fingerprint(settings))
             store.set_meta(conn, "fingerprint_fields", json.dumps(fingerprint_fields(settings)))
             store.set_meta(conn, "schema_version", str(store.SCHEMA_VERSION))
             store.set_meta(conn, "generation", "0")
             store.set_meta(conn, "embedding_model", settings.embedding.model)
+            store.set_meta(conn, _IDENTITY_KEY, "1")
             return
         version = int(store.get_meta(conn, "schema_version") or 0)
         stored_fields = json.loads(store.get_meta(conn, "fingerprint_fields") or "{}")
@@ -607,6 +715,28 @@ def _initialise(conn: sqlite3.Connection, settings: Settings, home: Path) -> Non
             hint="use the settings it was built with, or another --home, or delete "
             f"{home / DB_NAME} and {home / DENSE_NAME} and ingest again",
         )
+    if store.get_meta(conn, _IDENTITY_KEY) is None:
+        with store.transaction(conn):
+            store.backfill_identity(conn, _dedup_ids)
+            store.set_meta(conn, _IDENTITY_KEY, "1")
+
+
+#: Meta key set once every paper's dedup ids and (source, raw id) keys are registered (stores
+#: written before record keys existed are brought up to date on open).
+_IDENTITY_KEY = "record_keys_complete"
+
+
+def _dedup_ids(external_ids: dict[str, Any]) -> dict[str, str]:
+    return dedup_ids(Paper(id="", title="", external_ids=external_ids))
+
+
+def _check_factory(settings: Settings, dimension: str | None) -> None:
+    """Raise StoreError when FAISS cannot build ``index.factory`` for the embedding dimension
+    (the stored one, else the one the model's config declares; unchecked when neither is
+    known: then the first batch checks it before committing)."""
+    dim = int(dimension) if dimension else configured_dimension(settings.embedding.model)
+    if dim:
+        DenseIndex.create(settings.index.factory, dim)
 
 
 def _differences(stored: dict[str, Any], current: dict[str, Any], prefix: str = "") -> str:

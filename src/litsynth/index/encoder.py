@@ -8,6 +8,7 @@ imported and no model hub is contacted.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +47,29 @@ def resolve_encoder_path(name: str) -> Path:
         f"embedding model {name!r} is neither a packaged model nor a directory",
         hint="set embedding.model to 'all-MiniLM-L6-v2' or a sentence-transformers folder",
     )
+
+
+def configured_dimension(name: str) -> int | None:
+    """The sentence-embedding dimension a sentence-transformers folder declares (its last
+    Dense layer's ``out_features``, else its Pooling output), read from the config files
+    without loading the model; ``None`` when the files do not say."""
+    try:
+        path = resolve_encoder_path(name)
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        for module in reversed(modules):
+            kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+            if kind not in ("Dense", "Pooling"):
+                continue
+            config = json.loads((path / module.get("path", "") / "config.json").read_text())
+            if kind == "Dense":
+                return int(config["out_features"])
+            modes = sum(
+                1 for key, on in config.items() if key.startswith("pooling_mode_") and on is True
+            )
+            return int(config["word_embedding_dimension"]) * modes or None
+    except (ModelError, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return None
 
 
 @lru_cache(maxsize=4)

@@ -33,33 +33,56 @@ def dedup_ids(paper: Paper) -> dict[str, str]:
     return {kind: ids[kind] for kind in ID_KINDS if kind in ids}
 
 
-def distinct_id(source: str, raw_id: str, digest: str) -> str:
+def content_digest(paper: Paper) -> str:
+    """A hash of a record's metadata that leaves out where it was read from (its source
+    file), so the same record read from another path gives the same value."""
+    return record_digest(dataclasses.replace(paper, source_ids={}), ())
+
+
+def distinct_id(paper_id: str, key: str) -> str:
     """A content-hash id for a record that must stay apart from a paper it collides with
-    (another record of the same file); stable across re-ingests of that file."""
-    payload = f"{source}\x1f{raw_id or digest}"
+    (another record of the same file) and whose own id another paper holds: made from its own
+    id and ``key`` (its raw id, else :func:`content_digest`), never from the file's path, so
+    it is stable across re-ingests and across copies of the file at other paths."""
+    payload = f"{paper_id}\x1f{key}"
     return "h:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+#: Paper fields combined by "first value that is not empty".
+_FILLED_FIELDS = ("title", "authors", "year", "venue", "url", "licence", "fields_of_study")
+
+
+def _filled(primary: Paper, fallback: Paper, fields: tuple[str, ...]) -> dict[str, Any]:
+    """``primary``'s value of each field, ``fallback``'s where ``primary`` has none."""
+    values = {}
+    for field in fields:
+        value = getattr(primary, field)
+        values[field] = getattr(fallback, field) if value in (None, "", []) else value
+    return values
 
 
 def merge_papers(stored: Paper, incoming: Paper) -> Paper:
     """The richest combination: the stored values, gaps filled from ``incoming``, the longer
     abstract, external and source ids united (stored wins on conflict), the larger citation
     count. The stored paper keeps its id, source and provenance."""
-
-    def pick(current: Any, offered: Any) -> Any:
-        return offered if current in (None, "", []) else current
-
     counts = [c for c in (stored.citation_count, incoming.citation_count) if c is not None]
     return dataclasses.replace(
         stored,
-        title=pick(stored.title, incoming.title),
+        **_filled(stored, incoming, _FILLED_FIELDS),
         abstract=max(stored.abstract, incoming.abstract, key=len),
-        authors=pick(stored.authors, incoming.authors),
-        year=pick(stored.year, incoming.year),
-        venue=pick(stored.venue, incoming.venue),
-        url=pick(stored.url, incoming.url),
-        licence=pick(stored.licence, incoming.licence),
-        fields_of_study=pick(stored.fields_of_study, incoming.fields_of_study),
         citation_count=max(counts) if counts else None,
         external_ids={**incoming.external_ids, **stored.external_ids},
         source_ids={**incoming.source_ids, **stored.source_ids},
+    )
+
+
+def prefer_incoming(stored: Paper, incoming: Paper) -> Paper:
+    """``stored`` updated by a new version of a record that went into it: the new version's
+    values win where it has them (title, abstract, authors, …), the stored ones fill its
+    gaps; external and source ids are united. The stored paper keeps its id, source and
+    provenance."""
+    return dataclasses.replace(
+        merge_papers(stored, incoming),
+        **_filled(incoming, stored, (*_FILLED_FIELDS, "abstract", "citation_count")),
+        external_ids={**stored.external_ids, **incoming.external_ids},
     )

@@ -1,16 +1,17 @@
 """The SQLite side of the datastore: schema, connection, and row <-> record conversion.
 
 One file holds papers, their external ids (for dedup look-ups), passages with their
-embedding vectors, an FTS5 index for BM25, the ingested sources, the embedding cache and a
-``meta`` table (fingerprint, schema version, generation). Writes happen in explicit
-transactions (``BEGIN IMMEDIATE``) so a batch of papers is stored whole or not at all.
+embedding vectors, an FTS5 index for BM25, the ingested records (by digest, and by source and
+raw id with the version of the file they were last read from), the ingested sources, the
+embedding cache and a ``meta`` table (fingerprint, schema version, generation). Writes happen
+in explicit transactions (``BEGIN IMMEDIATE``) so a batch of papers is stored whole or not at all.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,15 @@ CREATE TABLE IF NOT EXISTS records (
     paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
     PRIMARY KEY (source, digest)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_keys (
+    source   TEXT NOT NULL,
+    raw_id   TEXT NOT NULL,
+    paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    version  TEXT,
+    PRIMARY KEY (source, raw_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_keys_paper ON record_keys(paper_id);
+CREATE INDEX IF NOT EXISTS records_paper ON records(paper_id);
 CREATE TABLE IF NOT EXISTS sources (
     path              TEXT PRIMARY KEY,
     sha256            TEXT NOT NULL,
@@ -411,6 +421,79 @@ def remember_record(conn: sqlite3.Connection, source: str, digest: str, paper_id
         "INSERT OR REPLACE INTO records(source, digest, paper_id) VALUES (?, ?, ?)",
         (source, digest, paper_id),
     )
+
+
+def record_key(conn: sqlite3.Connection, source: str, raw_id: str) -> sqlite3.Row | None:
+    """The paper the record ``raw_id`` of ``source`` went into, and the version (sha256) of
+    the file it was last read from (``None`` when unknown)."""
+    return conn.execute(
+        "SELECT paper_id, version FROM record_keys WHERE source = ? AND raw_id = ?",
+        (source, raw_id),
+    ).fetchone()
+
+
+def save_record_key(
+    conn: sqlite3.Connection, source: str, raw_id: str, paper_id: str, version: str | None
+) -> None:
+    """Key the record ``raw_id`` of ``source`` to ``paper_id``; a ``None`` version keeps the
+    version already recorded."""
+    conn.execute(
+        "INSERT INTO record_keys(source, raw_id, paper_id, version) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(source, raw_id) DO UPDATE SET paper_id = excluded.paper_id, "
+        "version = COALESCE(excluded.version, record_keys.version)",
+        (source, raw_id, paper_id, version),
+    )
+
+
+def forget_records(conn: sqlite3.Connection, source: str, paper_id: str) -> None:
+    """Forget which records of ``source`` went into ``paper_id`` (their digests and keys)."""
+    conn.execute("DELETE FROM records WHERE source = ? AND paper_id = ?", (source, paper_id))
+    conn.execute("DELETE FROM record_keys WHERE source = ? AND paper_id = ?", (source, paper_id))
+
+
+def delete_paper(conn: sqlite3.Connection, paper_id: str) -> list[int]:
+    """Delete a paper with its passages and FTS entries (its external ids and records go
+    with it); returns the removed passage rowids, for the dense index."""
+    rowids = delete_passages_of_paper(conn, paper_id)
+    conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+    return rowids
+
+
+def set_source_ids(conn: sqlite3.Connection, paper_id: str, source_ids: dict[str, str]) -> None:
+    conn.execute(
+        "UPDATE papers SET source_ids = ? WHERE id = ?",
+        (json.dumps(source_ids, ensure_ascii=False, sort_keys=True), paper_id),
+    )
+
+
+def backfill_identity(
+    conn: sqlite3.Connection, dedup_ids: Callable[[dict[str, Any]], dict[str, str]]
+) -> None:
+    """Bring a store written before record keys existed up to date: register every paper's
+    dedup ids (``dedup_ids`` of its external ids) not yet held by another paper (a paper kept
+    apart from a record of its own file registered none, so the same record read from another
+    path could not find it), and key every paper by the (source, raw id) pairs it came from."""
+    for row in _papers_in_rowid_order(conn):
+        conn.executemany(
+            "INSERT OR IGNORE INTO paper_ids(kind, value, paper_id) VALUES (?, ?, ?)",
+            [(k, v, row["id"]) for k, v in dedup_ids(json.loads(row["external_ids"])).items()],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO record_keys(source, raw_id, paper_id, version) "
+            "VALUES (?, ?, ?, NULL)",
+            [(src, raw, row["id"]) for src, raw in json.loads(row["source_ids"]).items() if raw],
+        )
+
+
+def _papers_in_rowid_order(conn: sqlite3.Connection, batch: int = 5000) -> Iterator[sqlite3.Row]:
+    last = 0
+    while rows := conn.execute(
+        "SELECT rowid, id, external_ids, source_ids FROM papers WHERE rowid > ? "
+        "ORDER BY rowid LIMIT ?",
+        (last, batch),
+    ).fetchall():
+        yield from rows
+        last = rows[-1]["rowid"]
 
 
 def source_row(conn: sqlite3.Connection, path: str) -> sqlite3.Row | None:
