@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -89,6 +90,12 @@ def is_stopword(word: str) -> bool:
 def collapse_whitespace(text: str) -> str:
     """All runs of white space as one space, trimmed."""
     return re.sub(r"\s+", " ", text).strip()
+
+
+def json_error(exc: json.JSONDecodeError) -> str:
+    """``"not valid JSON: <reason> at column N"`` for messages that already name the file and
+    line (the decoder's own reason may end in a bare "at": "Invalid control character at")."""
+    return f"not valid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
 
 
 def parse_int(value: object) -> int | None:

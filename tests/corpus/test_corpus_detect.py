@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -103,6 +104,7 @@ def test_bad_json_lines_are_reported_and_the_rest_kept(tmp_path: Path) -> None:
     assert [(e.path, e.line) for e in errors] == [(str(path), 2), (str(path), 3), (str(path), 4)]
     assert "neither a title nor any text" in errors[1].reason
     assert str(errors[0]).startswith(f"{path}:2: not valid JSON")
+    assert re.search(r" at column \d+$", errors[0].reason)  # the decoder's "… at" is completed
     assert docs[1].paper.provenance == "papers.jsonl:5"
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from litsynth.errors import InputError
+from litsynth.text import json_error
 
 
 def load_metrics(run_dir: Path) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def load_metrics(run_dir: Path) -> dict[str, Any]:
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        raise InputError(f"{path}:{exc.lineno}: {json_error(exc)}") from exc
     if not isinstance(metrics, dict):
         raise InputError(f"{path}: expected a JSON object of metrics")
     return metrics

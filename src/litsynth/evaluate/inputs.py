@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from litsynth.errors import InputError, RecordError, UsageError
+from litsynth.text import json_error
 
 #: Runs the retrieval for queries: ``{qid: [(docid, score), ...]}``.
 RunFn = Callable[[list[tuple[str, str]], int], dict[str, list[tuple[str, float]]]]
@@ -38,7 +39,7 @@ def read_rows(path: Path, errors: list[RecordError] | None = None) -> list[dict[
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise RecordError(str(path), exc.lineno, f"not valid JSON: {exc.msg}") from exc
+            raise RecordError(str(path), exc.lineno, json_error(exc)) from exc
         return [row for row in data if isinstance(row, dict)]
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -47,7 +48,7 @@ def read_rows(path: Path, errors: list[RecordError] | None = None) -> list[dict[
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            reason = f"not valid JSON: {exc.msg}"
+            reason = json_error(exc)
         else:
             if isinstance(row, dict) and isinstance(row.get("data"), list) and number == 1:
                 return [r for r in row["data"] if isinstance(r, dict)]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from litsynth.errors import InputError, RecordError
+from litsynth.text import json_error
 
 #: qid -> docid -> score (a run) or relevance grade (qrels), as pytrec_eval takes them.
 Scores = dict[str, dict[str, float]]
@@ -118,7 +119,7 @@ def read_queries(path: Path, errors: list[RecordError] | None = None) -> list[tu
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            _bad(errors, path, number, f"not valid JSON: {exc.msg}")
+            _bad(errors, path, number, json_error(exc))
             continue
         if not isinstance(record, dict):
             _bad(errors, path, number, "a query must be a JSON object")

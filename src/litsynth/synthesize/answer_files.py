@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from litsynth.errors import InputError
 from litsynth.synthesize.verify import verify_answer
+from litsynth.text import json_error
 
 if TYPE_CHECKING:
     from litsynth.synthesize.judges import SupportJudge
@@ -99,7 +100,7 @@ def read_answer_file(path: Path | str) -> AnswerFile:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         if not raw.lstrip().startswith("{"):
-            raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+            raise InputError(f"{path}:{exc.lineno}: {json_error(exc)}") from exc
         answers = AnswerFile(path, "jsonl", list(_jsonl_entries(path, raw)))
     else:
         if isinstance(data, list):
@@ -126,7 +127,7 @@ def _jsonl_entries(path: Path, raw: str) -> list[AnswerEntry]:
         try:
             entries.append(AnswerEntry(f"line {number}", json.loads(line)))
         except json.JSONDecodeError as exc:
-            error = f"{path}:{number}: not valid JSON: {exc.msg}"
+            error = f"{path}:{number}: {json_error(exc)}"
             entries.append(AnswerEntry(f"line {number}", line, error=error))
     return entries
 

@@ -20,6 +20,7 @@ from litsynth.corpus.text import (
 )
 from litsynth.errors import RecordError
 from litsynth.records import Author, Document, Paper, Section
+from litsynth.text import json_error
 
 #: A reader turns one file into Documents, yielding a RecordError for each bad record.
 Reader = Callable[[Path], Iterator[Document | RecordError]]
@@ -45,7 +46,7 @@ def iter_json_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | Record
                 try:
                     record = json.loads(line, object_hook=_without_surrogates)
                 except json.JSONDecodeError as exc:
-                    yield number, RecordError(str(path), number, f"not valid JSON: {exc.msg}")
+                    yield number, RecordError(str(path), number, json_error(exc))
                     continue
                 if isinstance(record, dict):
                     yield number, record
@@ -79,7 +80,7 @@ def _array_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | RecordErr
                 yield number, RecordError(str(path), number, "expected a JSON object")
     except json.JSONDecodeError as exc:
         if failure is None:
-            yield exc.lineno, RecordError(str(path), exc.lineno, f"not valid JSON: {exc.msg}")
+            yield exc.lineno, RecordError(str(path), exc.lineno, json_error(exc))
     if failure is not None:
         # The element cut by the damage, if any, is the failure's to report.
         raise failure
