@@ -112,11 +112,20 @@ def read_answer_file(path: Path | str) -> AnswerFile:
             answers = AnswerFile(path, "object", [AnswerEntry(None, data)])
     for entry in answers.entries:
         if entry.error is None and (problem := answer_problem(entry.original)):
-            place = f"{path} ({entry.where})" if entry.where else str(path)
-            entry.error = f"{place}: {problem}"
+            entry.error = f"{_place(path, entry.where)}: {problem}"
     if len(answers.skipped) == len(answers.entries):
         raise InputError("; ".join(e.error or "" for e in answers.entries[:3]))
     return answers
+
+
+def _place(path: Path, where: str | None) -> str:
+    """``file:line`` for a JSONL line (the form every other message uses), ``file (item n)``
+    for a list item, the file alone for a single object."""
+    if where is None:
+        return str(path)
+    if where.startswith("line "):
+        return f"{path}:{where.removeprefix('line ')}"
+    return f"{path} ({where})"
 
 
 def _jsonl_entries(path: Path, raw: str) -> list[AnswerEntry]:
