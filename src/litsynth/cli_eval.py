@@ -62,6 +62,11 @@ def register(
 
     def finish(metrics: dict[str, Any], out: Path) -> None:
         print_json(metrics)
+        if skipped := metrics.get("skipped_lines"):
+            # report.md lists each with file:line; a bare count in metrics.json is easy to miss.
+            err.print(
+                f"warning: skipped {skipped} malformed input line(s); see {out / 'report.md'}"
+            )
         err.print(f"wrote {out / 'metrics.json'} and {out / 'report.md'}")
 
     @eval_app.command("retrieval")

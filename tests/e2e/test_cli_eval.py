@@ -31,6 +31,21 @@ def test_eval_retrieval_scores_a_run_and_compare_tabulates(tmp_path: Path) -> No
     assert table.exit_code == 0 and "ndcg@10" in table.stdout
 
 
+def test_eval_retrieval_warns_about_skipped_lines(tmp_path: Path) -> None:
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2 only-two-columns\n")
+    run = tmp_path / "run.trec"
+    run.write_text("q1 Q0 d1 1 1.0 x\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["eval", "retrieval", "--qrels", str(qrels), "--run", str(run), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((out / "metrics.json").read_text())["skipped_lines"] == 1
+    assert "skipped 1 malformed input line(s)" in result.stderr
+    assert "qrels.tsv:3" in (out / "report.md").read_text()
+
+
 def test_lm_judged_task_without_lm_exits_1_naming_llm(tmp_path: Path) -> None:
     data = tmp_path / "rubric.json"
     data.write_text("[]")
