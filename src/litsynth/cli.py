@@ -128,15 +128,29 @@ def _check_offline(settings: Settings, names: list[str] | None) -> None:
     check_sources_allowed(names or settings.retrieval.sources, settings.offline)
 
 
-def _check_outputs(**paths: Path | None) -> None:
-    """Fail fast, before any expensive work, when an output file cannot be written;
-    ``paths`` maps option names (``out`` -> ``--out``, ``run_out`` -> ``--run-out``) to
-    paths, ``None`` for options not given."""
-    from litsynth.render.files import check_output
+def _check_outputs(settings: Settings, **paths: Path | None) -> None:
+    """Fail fast, before any expensive work, when an output file cannot be written, would
+    overwrite the datastore's own files, or is named by two options; ``paths`` maps option
+    names (``out`` -> ``--out``, ``run_out`` -> ``--run-out``) to paths, ``None`` for options
+    not given."""
+    from litsynth.index.datastore import is_store_file
+    from litsynth.render.files import OutputError, check_output
 
+    seen: dict[Path, str] = {}
     for name, path in paths.items():
-        if path is not None:
-            check_output(path, option="--" + name.replace("_", "-"))
+        if path is None:
+            continue
+        option = "--" + name.replace("_", "-")
+        if is_store_file(path, settings.home_path()):
+            raise OutputError(
+                f"cannot write {option} {path}: it is a file of the datastore in "
+                f"{settings.home_path()}; write it elsewhere"
+            )
+        resolved = path.expanduser().resolve()
+        if resolved in seen:
+            raise UsageError(f"{seen[resolved]} and {option} name the same file {path}")
+        seen[resolved] = option
+        check_output(path, option=option)
 
 
 def _print_json(doc: Any) -> None:
@@ -276,7 +290,7 @@ def search(
                 raise UsageError("--queries needs --run-out RUN")
             if names and names != ["local"]:
                 raise UsageError("batch search uses the local datastore only")
-            _check_outputs(run_out=run_out)
+            _check_outputs(settings, run_out=run_out)
             _batch_search(settings, queries, run_out, k, bool(rerank))
             return
         if not query:
@@ -366,8 +380,8 @@ def ask(
         _check_question(question)
         if out is not None:
             answer_format(out)
-        _check_outputs(out=out, trace=trace)
         settings = _settings(ctx, home=home, config=config, preset=preset, offline=offline)
+        _check_outputs(settings, out=out, trace=trace)
         names = _source_list(sources)
         _check_offline(settings, names)
         _answer_and_print(
@@ -457,8 +471,8 @@ def demo(
 
     with _domain_errors():
         _check_question(question)
-        _check_outputs(trace=trace)
         settings = _settings(ctx, home=home, config=config, default_home=DEFAULT_DEMO_HOME)
+        _check_outputs(settings, trace=trace)
         build_demo(settings, rebuild_vectors=rebuild_vectors)
         _answer_and_print(
             settings,
@@ -489,8 +503,8 @@ def verify(
     from litsynth.synthesize.verify import format_verdict_lines
 
     with _domain_errors():
-        _check_outputs(out=out)
         settings = _settings(ctx, home=home, config=config)
+        _check_outputs(settings, out=out)
         with Litsynth(settings, llm=False) as ls:
             answers = verify_file(file, zero_based=zero_based, judge=ls.judge)
         if out is not None:

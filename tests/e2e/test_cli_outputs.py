@@ -66,6 +66,29 @@ def test_ask_output_under_a_file_fails_before_the_answer(
     assert (tmp_path / "a.md").read_text() == "mine"
 
 
+@pytest.mark.parametrize("name", ["litsynth.sqlite3", "litsynth.sqlite3-wal", "dense.faiss"])
+def test_outputs_never_overwrite_the_datastore(name: str, tmp_path: Path, no_answer: None) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    store_file = home / name
+    store_file.write_text("the store")
+    for args in (
+        ("ask", "q", "--no-llm", "--trace", str(store_file)),
+        ("verify", str(_answer_file(tmp_path)), "--out", str(store_file)),
+    ):
+        result = invoke(*args, "--home", str(home))
+        _clean_error(result, 1, f"{store_file}: it is a file of the datastore")
+    assert store_file.read_text() == "the store"
+
+
+def test_out_and_trace_naming_one_file_is_a_usage_error(tmp_path: Path, no_answer: None) -> None:
+    same = tmp_path / "same.json"
+    result = invoke(
+        "ask", "q", "--no-llm", "--out", str(same), "--trace", str(same), "--home", str(tmp_path)
+    )
+    _clean_error(result, 2, "--out and --trace name the same file")
+
+
 @needs_proc
 @pytest.mark.parametrize("option", ["--out", "--trace"])
 def test_ask_output_in_proc_fails_before_the_answer(

@@ -42,6 +42,15 @@ from litsynth.records import Document, Hit, Paper, Passage, Section
 
 DB_NAME = "litsynth.sqlite3"
 DENSE_NAME = "dense.faiss"
+#: Names in a home folder that belong to the datastore (SQLite adds -wal/-shm/-journal files;
+#: litsynth.toml holds the home's settings).
+_STORE_NAMES = (DB_NAME, DENSE_NAME, "litsynth.toml")
+
+
+def is_store_file(path: Path, home: Path) -> bool:
+    """Whether ``path`` is (or would overwrite) one of the datastore's own files in ``home``."""
+    path, home = path.expanduser().resolve(), home.expanduser().resolve()
+    return path.parent == home and path.name.startswith(_STORE_NAMES)
 
 #: Rewriting the whole FAISS file after every batch costs O(size); it is saved at most this
 #: often (and on close). A stale file is harmless: it is rebuilt from SQLite on open.
