@@ -116,6 +116,7 @@ def test_a_json_array_with_a_syntax_error_keeps_the_elements_before_it(tmp_path:
     (error,) = errors
     assert not isinstance(error, TruncatedFile)
     assert error.line == good.count("\n") + 1 and "not valid JSON" in error.reason
+    assert error.reason.endswith("the rest of the array was not read")
 
 
 def test_a_file_damaged_before_its_first_record_cannot_be_read(tmp_path: Path) -> None:

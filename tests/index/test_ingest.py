@@ -75,6 +75,19 @@ def _sources(datastore: Datastore) -> dict[str, dict]:
     return {Path(s["path"]).name: s for s in datastore.stats()["sources"]}
 
 
+def test_an_unreadable_file_in_a_folder_is_named_once_with_its_line(
+    datastore: Datastore, tmp_path: Path
+) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _beir(folder / "good.jsonl", 2)
+    fake = folder / "fake.jsonl.gz"
+    fake.write_bytes(b"not gzip at all\n")
+    report = ingest(datastore, [folder], progress=False)
+    (error,) = report.errors
+    assert error.startswith(f"{fake}:1: cannot read") and error.count("fake.jsonl.gz") == 1
+
+
 def test_a_file_of_unknown_format_in_a_folder_is_not_done_until_read_with_format(
     datastore: Datastore, tmp_path: Path
 ) -> None:

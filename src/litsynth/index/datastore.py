@@ -52,6 +52,7 @@ def is_store_file(path: Path, home: Path) -> bool:
     path, home = path.expanduser().resolve(), home.expanduser().resolve()
     return path.parent == home and path.name.startswith(_STORE_NAMES)
 
+
 #: Rewriting the whole FAISS file after every batch costs O(size); it is saved at most this
 #: often (and on close). A stale file is harmless: it is rebuilt from SQLite on open.
 DENSE_SAVE_INTERVAL = 30.0

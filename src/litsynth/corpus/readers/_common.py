@@ -80,7 +80,9 @@ def _array_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | RecordErr
                 yield number, RecordError(str(path), number, "expected a JSON object")
     except json.JSONDecodeError as exc:
         if failure is None:
-            yield exc.lineno, RecordError(str(path), exc.lineno, json_error(exc))
+            # An array cannot be resynchronised after a syntax error: say what is lost.
+            reason = f"{json_error(exc)}; the rest of the array was not read"
+            yield exc.lineno, RecordError(str(path), exc.lineno, reason)
     if failure is not None:
         # The element cut by the damage, if any, is the failure's to report.
         raise failure
