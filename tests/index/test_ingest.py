@@ -75,12 +75,18 @@ def _sources(datastore: Datastore) -> dict[str, dict]:
     return {Path(s["path"]).name: s for s in datastore.stats()["sources"]}
 
 
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A corpus folder holding one good BEIR file of 2 records."""
+    path = tmp_path / "corpus"
+    path.mkdir()
+    _beir(path / "good.jsonl", 2)
+    return path
+
+
 def test_an_unreadable_file_in_a_folder_is_named_once_with_its_line(
-    datastore: Datastore, tmp_path: Path
+    datastore: Datastore, folder: Path
 ) -> None:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    _beir(folder / "good.jsonl", 2)
     fake = folder / "fake.jsonl.gz"
     fake.write_bytes(b"not gzip at all\n")
     report = ingest(datastore, [folder], progress=False)
@@ -89,11 +95,8 @@ def test_an_unreadable_file_in_a_folder_is_named_once_with_its_line(
 
 
 def test_a_file_of_unknown_format_in_a_folder_is_not_done_until_read_with_format(
-    datastore: Datastore, tmp_path: Path
+    datastore: Datastore, folder: Path
 ) -> None:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    _beir(folder / "good.jsonl", 2)
     # No title/abstract/text key: auto cannot tell the format, the jsonl reader reads "body".
     odd = write_jsonl(folder / "odd.jsonl", [{"id": f"o{i}", "body": f"Odd {i}."} for i in (1, 2)])
     first = ingest(datastore, [folder], progress=False)
