@@ -295,6 +295,8 @@ def search(
             return
         if not query:
             raise UsageError("give a query, or --queries FILE --run-out RUN")
+        if run_out is not None:
+            raise UsageError("--run-out needs --queries FILE (a run holds many queries)")
         with Litsynth(settings, llm=False) as ls:
             result = ls.search(
                 query,

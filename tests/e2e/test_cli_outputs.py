@@ -167,6 +167,12 @@ def test_batch_search_run_out_under_a_file_fails_first(tmp_path: Path) -> None:
     _clean_error(result, 1, f"cannot write --run-out {run}")
 
 
+def test_run_out_without_queries_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("search", "x", "--run-out", str(tmp_path / "r.trec"), "--home", str(tmp_path))
+    _clean_error(result, 2, "--run-out needs --queries")
+    assert not (tmp_path / "r.trec").exists()
+
+
 def test_eval_out_that_is_a_file_fails_first(tmp_path: Path) -> None:
     out = tmp_path / "metrics"
     out.write_text("")
