@@ -247,3 +247,12 @@ def test_index_without_removal_is_rebuilt_on_replacement(settings: Settings, enc
         passages = store.stats()["passages"]
         assert passages >= 2 and _counts(store) == (1, passages, passages)
         assert store.search_dense("hip fractures vitamin", 1)[0][0].startswith("doi:10.3/h#")
+
+
+def test_a_home_that_is_a_file_is_a_store_error(settings: Settings) -> None:
+    home = settings.home_path()
+    home.parent.mkdir(parents=True, exist_ok=True)
+    home.write_text("not a folder")
+    with pytest.raises(StoreError, match="it is a file, not a folder"):
+        Datastore.open(settings)
+    assert home.read_text() == "not a folder"

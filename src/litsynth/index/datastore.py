@@ -159,6 +159,8 @@ class Datastore:
         db_path = home / DB_NAME
         if not db_path.exists() and not create:
             raise StoreError(f"no datastore at {home}", hint="run `litsynth ingest PATH` first")
+        if home.exists() and not home.is_dir():
+            raise StoreError(f"cannot open the datastore at {home}: it is a file, not a folder")
         try:
             home.mkdir(parents=True, exist_ok=True)
             conn = store.connect(db_path)
