@@ -217,16 +217,25 @@ def test_missing_stale_or_damaged_faiss_file_is_rebuilt(settings: Settings, enco
             assert store.search_dense("terahertz transistor", 6) == expected
 
 
-def test_factory_that_needs_training_waits_for_enough_vectors(settings: Settings, encoder) -> None:
+def test_factory_that_needs_training_searches_exactly_until_enough_vectors(
+    settings: Settings, encoder
+) -> None:
     ivf = settings.model_copy(
         update={"index": settings.index.model_copy(update={"factory": "IVF4,Flat"})}
     )
     docs = [make_doc(f"Trial {i}", f"Outcome {i} of trial {i}.", raw=str(i)) for i in range(160)]
     with Datastore.open(ivf) as store:
         store.add_documents(docs[:3])
-        with pytest.raises(StoreError, match="needs at least 156 vectors"):
-            store.search_dense("trial outcome", 3)
+        query = embedding_text("Trial 1", "Outcome 1 of trial 1.")
+        assert store.search_dense(query, 1)[0][0] == docs[1].paper.id + "#0"
+        dense = store.stats()["dense"]
+        assert dense["trained"] is False and dense["problem"] is None
+        assert "once 156 vectors are stored (3 now)" in dense["waiting"]
+    with Datastore.open(ivf) as store:  # reopened: the stand-in is rebuilt, not read back
+        assert store.search_dense(query, 1)[0][0] == docs[1].paper.id + "#0"
         store.add_documents(docs[3:], batch_papers=200)
+        assert store.stats()["dense"]["trained"] is True
+        assert store.stats()["dense"]["waiting"] is None
         assert _counts(store) == (160, 160, 160)
         # the exact embedded text lies in the IVF list it probes first
         query = embedding_text("Trial 7", "Outcome 7 of trial 7.")

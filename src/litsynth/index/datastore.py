@@ -57,6 +57,9 @@ def is_store_file(path: Path, home: Path) -> bool:
 #: often (and on close). A stale file is harmless: it is rebuilt from SQLite on open.
 DENSE_SAVE_INTERVAL = 30.0
 
+#: What stands in for an index that needs training (IVF, PQ) while too few vectors exist.
+_EXACT_FACTORY = "Flat"
+
 #: Vectors used to train a FAISS index that needs training (IVF, PQ).
 _TRAIN_SAMPLE = 200_000
 
@@ -140,6 +143,8 @@ class Datastore:
         self._lock = threading.RLock()
         self._dense: DenseIndex | None = None
         self._dense_problem: str | None = None
+        #: Why an index that needs training is stood in for by an exact one (None when not).
+        self._dense_waiting: str | None = None
         self._dense_generation = -1
         self._saved_generation = -1
         self._last_save = time.monotonic()
@@ -510,13 +515,24 @@ class Datastore:
             dimension = int(dim_text)
             index = DenseIndex.create(factory, dimension)
             self._dense_problem = None
+            self._dense_waiting = None
             if not index.is_trained:
                 blobs = (b for rows in store.iter_vectors(conn) for _, b in rows)
                 sample = list(islice(blobs, _TRAIN_SAMPLE))
+                needed = index.min_training_vectors()
                 try:
                     index.train(vectors_from_blobs(sample, dimension))
                 except StoreError as exc:
-                    self._dense_problem = str(exc)
+                    if len(sample) >= needed:
+                        self._dense_problem = str(exc)
+                    else:
+                        # Too few vectors to train on yet: search them exactly (a few
+                        # thousand at most) until there are enough, rather than fail.
+                        self._dense_waiting = (
+                            f"{factory!r} is trained once {needed} vectors are stored "
+                            f"({len(sample)} now); exact search until then"
+                        )
+                        index = DenseIndex.create(_EXACT_FACTORY, dimension)
             if index.is_trained:
                 for rows in store.iter_vectors(conn):
                     ids = np.array([r for r, _ in rows], dtype=np.int64)
@@ -530,7 +546,12 @@ class Datastore:
     ) -> None:
         with self._lock:
             index = self._dense
-            if index is None or not index.is_trained or self._dense_generation != generation - 1:
+            if (
+                index is None
+                or not index.is_trained
+                or self._dense_waiting is not None  # retrain as soon as there are enough
+                or self._dense_generation != generation - 1
+            ):
                 self._rebuild_dense()
             else:
                 try:
@@ -544,7 +565,11 @@ class Datastore:
             self._save_dense(force=False)
 
     def _save_dense(self, *, force: bool) -> None:
-        if self._dense is None or self._dense_generation == self._saved_generation:
+        # The exact stand-in for an untrained index is never saved: the file is read back as
+        # the configured factory, and rebuilding the stand-in is cheap.
+        if self._dense is None or self._dense_waiting is not None:
+            return
+        if self._dense_generation == self._saved_generation:
             return
         if not force and time.monotonic() - self._last_save < DENSE_SAVE_INTERVAL:
             return
@@ -637,8 +662,11 @@ class Datastore:
                     "factory": self.settings.index.factory,
                     "ntotal": dense.ntotal if dense else 0,
                     "dimension": dense.dimension if dense else None,
-                    "trained": dense.is_trained if dense else None,
+                    "trained": (dense.is_trained and self._dense_waiting is None)
+                    if dense
+                    else None,
                     "problem": self._dense_problem,
+                    "waiting": self._dense_waiting,
                 },
                 "embedding_model": self.model_name,
                 "embedding_cache": count("SELECT COUNT(*) FROM embedding_cache"),
