@@ -470,6 +470,16 @@ def test_clean_lm_text_drops_near_repeats_and_prompt_echo() -> None:
     )
     kept = "Whether the answer is clear: it is not, yet p < 0.05 held [1]."
     assert clean_lm_text(kept, 1)[0] == kept
+    spelled = (
+        "Unlearning removes data, as presented in passage 1 [1]. "
+        "According to passage 2, the gut shapes immunity [2]."
+    )
+    assert (
+        clean_lm_text(spelled, 2)[0] == "Unlearning removes data [1]. The gut shapes immunity [2]."
+    )
+    assert clean_lm_text("In passage 2 the authors test it [2].", 2)[0] == (
+        "In passage 2 the authors test it [2]."
+    )
     assert strip_reference_list("Claim [1].\n\n## Sources\n- x") == "Claim [1]."
     listed = "Claim [1].\n[1] Smith 2020. Title.\n[2] Lee 2021. Title."
     assert strip_reference_list(listed) == "Claim [1]."

@@ -116,10 +116,27 @@ _ANSWER_LEAD_IN = re.compile(
 )
 
 
+#: "…, as presented in passage 1 [1]": the prompt's numbering spelled out next to a marker.
+_PASSAGE_ASIDE = re.compile(
+    r",?\s*(?:as\s+)?(?:presented|described|stated|shown|mentioned|reported|discussed|noted)"
+    r"\s+in\s+(?:the\s+)?passages?\s+\d+(?=\s*[\[.!?,;]|$)",
+    re.IGNORECASE,
+)
+#: "According to passage 3, …" / "In passage 2, …" opening a sentence.
+_PASSAGE_LEAD_IN = re.compile(
+    r"(?:^|(?<=[.!?\]]\s))(?:according\s+to|in|as\s+(?:stated|shown)\s+in)\s+(?:the\s+)?"
+    r"passages?\s+\d+(?:\s*(?:,|and)\s*\d+)*\s*,\s*(\w)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 def strip_prompt_echo(text: str) -> str:
-    """``text`` without what a model echoes of its prompt: the ``<passages>`` delimiters and
-    an "The answer is:" lead-in at a sentence start."""
-    return _ANSWER_LEAD_IN.sub("", _ECHOED_DELIMITER.sub("", text))
+    """``text`` without what a model echoes of its prompt: the ``<passages>`` delimiters, an
+    "The answer is:" lead-in at a sentence start, and passage numbers spelled out ("as shown
+    in passage 2", "According to passage 3, …"; the markers carry the attribution)."""
+    text = _ANSWER_LEAD_IN.sub("", _ECHOED_DELIMITER.sub("", text))
+    text = _PASSAGE_LEAD_IN.sub(lambda m: m.group(1).upper(), text)
+    return _PASSAGE_ASIDE.sub("", text)
 
 
 def strip_copied_titles(text: str, titles: list[str]) -> str:
