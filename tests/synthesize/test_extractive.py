@@ -79,6 +79,11 @@ def test_no_relevant_sentence_gives_no_evidence_answer() -> None:
         "quantum chromodynamics lattice gauge", HITS, FakeBagOfWordsEncoder()
     )
     assert answer.text == NO_EVIDENCE and answer.ctxs == []
+    assert answer.warnings == [
+        f"none of the {len(HITS)} retrieved passages is relevant enough"
+        " to the question; a shorter, more specific question may help (--trace lists what was"
+        " retrieved)"
+    ]
 
 
 def test_relevance_gate_agrees_with_the_extractive_abstention() -> None:

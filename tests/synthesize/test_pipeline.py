@@ -391,6 +391,7 @@ def test_irrelevant_evidence_abstains_before_any_lm_call() -> None:
     assert seen and seen[0] > 0 and not llm.calls
     assert answer.text == NO_EVIDENCE and answer.ctxs == []
     assert stage(answer, "draft").skipped == "no passage is relevant to the question"
+    assert any(f"none of the {seen[0]} retrieved passages" in w for w in answer.warnings)
     relevant, _, _ = run(full_script("B", "A"), evidence_check=lambda q, hits: True)
     assert relevant.mode == "lm" and relevant.ctxs
 
@@ -398,7 +399,7 @@ def test_irrelevant_evidence_abstains_before_any_lm_call() -> None:
 def test_no_hits_abstains_with_empty_ctxs() -> None:
     answer, llm, _ = run({}, question="Quantum chromodynamics of gluons?")
     assert not llm.calls
-    assert answer.text == NO_EVIDENCE and answer.ctxs == []
+    assert answer.text == NO_EVIDENCE and answer.ctxs == [] and not answer.warnings
     assert [s.name for s in answer.stages] == list(STAGES)
     assert stage(answer, "draft").skipped == "no evidence"
 

@@ -147,6 +147,16 @@ def _paragraphs(chosen: list[_Candidate], settings: ExtractiveSettings) -> list[
     return groups
 
 
+def irrelevant_hits_warning(n_hits: int) -> str:
+    """The warning of an answer that abstained although passages were retrieved: the user
+    should hear that the question, not the search, found nothing (a long or compound
+    question dilutes its relevance to any one sentence)."""
+    return (
+        f"none of the {n_hits} retrieved passages is relevant enough to the question; a "
+        "shorter, more specific question may help (--trace lists what was retrieved)"
+    )
+
+
 def has_relevant_evidence(
     question: str, hits: list[Hit], encoder: Encoder, settings: ExtractiveSettings | None = None
 ) -> bool:
@@ -175,7 +185,14 @@ def extractive_answer(
     if not chosen:
         stage.seconds = time.perf_counter() - started
         stage.data = {"candidates": len(hits), "selected": 0}
-        return Answer(question=question, text=NO_EVIDENCE, mode="extractive", stages=[stage])
+        warnings = [irrelevant_hits_warning(len(hits))] if hits else []
+        return Answer(
+            question=question,
+            text=NO_EVIDENCE,
+            mode="extractive",
+            stages=[stage],
+            warnings=warnings,
+        )
 
     ctxs: list[Hit] = []
     marker_of: dict[int, int] = {}

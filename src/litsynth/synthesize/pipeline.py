@@ -25,7 +25,7 @@ from litsynth.records import Answer, Hit, Stage
 from litsynth.retrieve.rerank import Reranker, RerankReport, select_top
 from litsynth.synthesize import prompts
 from litsynth.synthesize.claims import split_answer
-from litsynth.synthesize.extractive import NO_EVIDENCE
+from litsynth.synthesize.extractive import NO_EVIDENCE, irrelevant_hits_warning
 from litsynth.synthesize.judges import has_negation, stems
 from litsynth.synthesize.markers import (
     find_markers,
@@ -376,6 +376,7 @@ class _Run:
             return self._abstain(NO_EVIDENCE, "no evidence")
         if self.evidence_check is not None and not self.evidence_check(self.question, self.ctxs):
             # Without this the model writes an answer from unrelated passages anyway.
+            self._warn(irrelevant_hits_warning(len(self.ctxs)))
             return self._abstain(NO_EVIDENCE, "no passage is relevant to the question")
         draft = self._draft()
         if draft is None:
