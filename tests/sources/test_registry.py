@@ -83,3 +83,16 @@ def test_an_unexpected_exception_is_also_only_a_warning(fake_s2, make_settings) 
 
 def test_no_sources() -> None:
     assert search_all([], "q", 5) == ({}, [])
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        ({"year_min": 2025, "year_max": 2000}, "--year-min 2025 is after --year-max 2000"),
+        ({"min_citations": -5}, "--min-citations must be 0 or more"),
+    ],
+)
+def test_contradictory_filters_are_a_usage_error(bounds: dict, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        SearchFilters(**bounds)
+    assert SearchFilters(year_min=2000, year_max=2000, min_citations=0).year_min == 2000

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from litsynth.errors import UsageError
 from litsynth.records import Hit
 
 
@@ -23,6 +24,14 @@ class SearchFilters:
     fields_of_study: tuple[str, ...] = field(default_factory=tuple)
     venue: str | None = None
     min_citations: int | None = None
+
+    def __post_init__(self) -> None:
+        # Contradictory bounds would silently return nothing.
+        years = (self.year_min, self.year_max)
+        if None not in years and years[0] > years[1]:  # type: ignore[operator]
+            raise UsageError(f"--year-min {self.year_min} is after --year-max {self.year_max}")
+        if self.min_citations is not None and self.min_citations < 0:
+            raise UsageError(f"--min-citations must be 0 or more, not {self.min_citations}")
 
     def is_empty(self) -> bool:
         return self == SearchFilters()
