@@ -315,3 +315,10 @@ def test_short_cited_sentence_losing_its_citation_is_flagged() -> None:
     assert [(s.verdict, s.flagged, s.removed) for s in result.sentences] == [
         ("unsupported", True, [7])
     ]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "[1][2]"])
+def test_nothing_to_verify_says_so(text: str) -> None:
+    result = verify_answer(text, CTXS, FakeJudge())
+    assert result.sentences == []
+    assert result.warnings == ["no sentence to verify: the output is empty or markers only"]

@@ -298,6 +298,8 @@ def verify_answer(
         verifier.warnings.append(
             "marker [0] found: markers look 0-based (ScholarQABench form); use --zero-based"
         )
+    if not sentences:
+        verifier.warnings.append("no sentence to verify: the output is empty or markers only")
     checks: list[SentenceCheck] = []
     before: list[bool] = []
     edits: list[tuple[AnswerSentence, SentenceCheck]] = []
