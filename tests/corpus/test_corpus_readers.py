@@ -303,3 +303,20 @@ def test_lone_surrogate_escapes_become_replacement_characters(tmp_path: Path) ->
     # what the store will do with it: must encode as UTF-8
     first.paper.title.encode("utf-8")
     first.sections[0].text.encode("utf-8")
+
+
+def test_arxiv_tex_accents_become_letters(tmp_path: Path) -> None:
+    record = {
+        "id": "0704.0001",
+        "title": "Calcul de la dixi\\`eme conf\\'erence",
+        "abstract": 'Sch\\"odinger\'s {\\"o}ffentlich result, with $\\alpha$ and \\cite{x}.',
+        "authors": 'Fran\\c{c}ois M\\"uller',
+        "authors_parsed": [['M\\"uller', "Fran\\c{c}ois", ""]],
+        "categories": "math.CO",
+    }
+    path = tmp_path / "arxiv.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    (doc,) = [d for d in read_documents([path], "arxiv-json") if isinstance(d, Document)]
+    assert doc.paper.title == "Calcul de la dixième conférence"
+    assert doc.paper.abstract == "Schödinger's öffentlich result, with $\\alpha$ and \\cite{x}."
+    assert [a.name for a in doc.paper.authors] == ["François Müller"]

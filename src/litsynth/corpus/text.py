@@ -7,6 +7,7 @@ import gzip
 import html
 import io
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,36 @@ def clean_text(value: object) -> str:
         return ""
     text = html.unescape(_TAG.sub(" ", value)) if "<" in value or "&" in value else value
     return _collapse_spaces(text)
+
+
+#: TeX accent commands (arXiv metadata is TeX: "dixi\`eme conf\'erence", "{\"o}") and the
+#: Unicode combining marks they stand for.
+_TEX_ACCENTS = {
+    "`": "\u0300",
+    "'": "\u0301",
+    "^": "\u0302",
+    "~": "\u0303",
+    '"': "\u0308",
+    "=": "\u0304",
+    ".": "\u0307",
+    "c": "\u0327",
+    "v": "\u030c",
+    "u": "\u0306",
+    "H": "\u030b",
+}
+_TEX_ACCENT = re.compile(r"\{?\\(?:([`'^~\"=.])\s*|([cvuH])\s*(?=\{))\{?([A-Za-z])\}?\}?")
+
+
+def decode_tex_accents(text: str) -> str:
+    """``text`` with TeX accent commands as accented letters: ``conf\'erence`` ->
+    ``conférence``, ``{\"o}`` -> ``ö``, ``\\c{c}`` -> ``ç``. Other TeX is left alone."""
+    if "\\" not in text:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        return unicodedata.normalize("NFC", m[3] + _TEX_ACCENTS[m[1] or m[2]])
+
+    return _TEX_ACCENT.sub(repl, text)
 
 
 #: Block size of :func:`_collapse_spaces`.

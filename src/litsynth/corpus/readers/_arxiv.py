@@ -4,6 +4,7 @@ JSON, CSV and unarXive readers all carry it."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 from litsynth.corpus.ids import normalise_arxiv
 from litsynth.corpus.readers._common import build_document, parse_authors, parse_year
-from litsynth.corpus.text import clean_text
+from litsynth.corpus.text import clean_text, decode_tex_accents
 from litsynth.errors import RecordError
 from litsynth.records import Author, Document, Section
 
@@ -47,13 +48,18 @@ def _authors(record: Mapping[str, Any]) -> list[Author]:
     parsed = python_list(record.get("authors_parsed"))
     if parsed:
         names = [
-            " ".join(clean_text(p) for p in (*parts[1:2], parts[0], *parts[2:3]) if clean_text(p))
+            " ".join(
+                decode_tex_accents(clean_text(p))
+                for p in (*parts[1:2], parts[0], *parts[2:3])
+                if clean_text(p)
+            )
             for parts in parsed
             if isinstance(parts, list) and parts
         ]
         return [Author(name) for name in names if name]
     listed = python_list(record.get("authors"))
-    return parse_authors(listed if listed is not None else record.get("authors"))
+    authors = parse_authors(listed if listed is not None else record.get("authors"))
+    return [dataclasses.replace(a, name=decode_tex_accents(a.name)) for a in authors]
 
 
 def _year(record: Mapping[str, Any], arxiv_id: str) -> int | None:
@@ -89,13 +95,18 @@ def arxiv_document(
     if arxiv_id is None:
         return RecordError(str(path), line, f"no valid arXiv id (got {raw_id!r})")
     dois = str(record.get("doi") or "").split()
+    # arXiv metadata is TeX: accents come as commands ("conf\\'erence").
+    title, abstract = (
+        decode_tex_accents(v) if isinstance(v, str) else v
+        for v in (record.get("title"), record.get("abstract"))
+    )
     return build_document(
         source=source,
         path=path,
         line=line,
         raw_id=arxiv_id,
-        title=record.get("title"),
-        abstract=record.get("abstract") if isinstance(record.get("abstract"), str) else "",
+        title=title,
+        abstract=abstract if isinstance(abstract, str) else "",
         body=body,
         external_ids={"arxiv": arxiv_id, "doi": dois[0] if dois else None},
         authors=_authors(record),
