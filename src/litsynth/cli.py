@@ -141,12 +141,12 @@ def _check_outputs(settings: Settings, **paths: Path | None) -> None:
         if path is None:
             continue
         option = "--" + name.replace("_", "-")
-        if is_store_file(path, settings.home_path()):
+        resolved = path.expanduser().resolve()
+        if is_store_file(resolved, settings.home_path()):
             raise OutputError(
                 f"cannot write {option} {path}: it is a file of the datastore in "
                 f"{settings.home_path()}; write it elsewhere"
             )
-        resolved = path.expanduser().resolve()
         if resolved in seen:
             raise UsageError(f"{seen[resolved]} and {option} name the same file {path}")
         seen[resolved] = option
@@ -330,14 +330,13 @@ def _print_hits(hits: list[Any]) -> None:
 
 def _batch_search(settings: Settings, queries: Path, run_out: Path, k: int, rerank: bool) -> None:
     from litsynth.evaluate.trec import read_queries, write_run
-    from litsynth.render.files import output_errors, prepare_output
+    from litsynth.render.files import writing
     from litsynth.session import Litsynth
 
     query_list = read_queries(queries)
     with Litsynth(settings, llm=False) as ls:
         run = ls.search_batch(query_list, k, rerank=rerank)
-    prepare_output(run_out, option="--run-out")
-    with output_errors(run_out, option="--run-out"):
+    with writing(run_out, option="--run-out"):
         write_run(run_out, {qid: dict(docs) for qid, docs in run.items()}, tag="litsynth")
     err.print(f"wrote {len(run)} queries × up to {k} documents to {run_out}")
 
@@ -499,7 +498,7 @@ def verify(
     config: ConfigOpt = None,
 ) -> None:
     """Check that every citation's passage supports its sentence; fix with --out."""
-    from litsynth.render.files import output_errors, prepare_output
+    from litsynth.render.files import writing
     from litsynth.session import Litsynth
     from litsynth.synthesize.answer_files import verify_file
     from litsynth.synthesize.verify import format_verdict_lines
@@ -510,8 +509,7 @@ def verify(
         with Litsynth(settings, llm=False) as ls:
             answers = verify_file(file, zero_based=zero_based, judge=ls.judge)
         if out is not None:
-            prepare_output(out, option="--out")
-            with output_errors(out, option="--out"):
+            with writing(out, option="--out"):
                 answers.write(out)
             err.print(f"wrote {out}")
         for entry in answers.skipped:

@@ -16,7 +16,14 @@ from pathlib import Path
 
 from litsynth.errors import LitsynthError
 
-__all__ = ["OutputError", "check_output", "output_errors", "prepare_output", "write_text"]
+__all__ = [
+    "OutputError",
+    "check_output",
+    "output_errors",
+    "prepare_output",
+    "write_text",
+    "writing",
+]
 
 
 class OutputError(LitsynthError):
@@ -123,9 +130,17 @@ def output_errors(path: Path | str, *, option: str = "") -> Iterator[None]:
         raise _error(option, where, _reason(exc, where.parent)) from exc
 
 
-def write_text(path: Path | str, text: str, *, option: str = "") -> Path:
-    """Write ``text`` (UTF-8) to ``path``, creating missing parent folders."""
+@contextmanager
+def writing(path: Path | str, *, option: str = "") -> Iterator[Path]:
+    """Around the code that writes the file ``path``: its missing parent folders are created
+    first, and an ``OSError`` about it becomes an :class:`OutputError`."""
     path = prepare_output(path, option=option)
     with output_errors(path, option=option):
-        path.write_text(text, encoding="utf-8")
-    return path
+        yield path
+
+
+def write_text(path: Path | str, text: str, *, option: str = "") -> Path:
+    """Write ``text`` (UTF-8) to ``path``, creating missing parent folders."""
+    with writing(path, option=option) as target:
+        target.write_text(text, encoding="utf-8")
+    return target
