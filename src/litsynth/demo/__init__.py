@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from litsynth.config import Settings
 from litsynth.errors import StoreError
@@ -47,17 +48,9 @@ def _is_demo_source(path: str) -> bool:
     return any(parts[i : i + 3] == ("litsynth", "demo", "data") for i in range(len(parts)))
 
 
-def check_demo_home(settings: Settings) -> None:
-    """Raise :class:`StoreError` when ``settings.home`` holds a datastore that is neither
+def check_demo_store(home: Path, stats: dict[str, Any]) -> None:
+    """Raise :class:`StoreError` when the datastore in ``home`` (its ``stats()``) is neither
     empty nor the demo's: the demo never adds its papers to a user's papers."""
-    from litsynth.index.datastore import DB_NAME
-    from litsynth.session import Litsynth
-
-    home = settings.home_path()
-    if not (home / DB_NAME).exists():
-        return
-    with Litsynth(settings, llm=False) as ls:
-        stats = ls.status()
     foreign = [s["path"] for s in stats["sources"] if not _is_demo_source(str(s["path"]))]
     if not foreign and (stats["sources"] or not stats["papers"]):
         return
@@ -77,13 +70,13 @@ def check_demo_home(settings: Settings) -> None:
 def build_demo(settings: Settings, *, rebuild_vectors: bool = False, progress: bool = True) -> None:
     """Create (or complete) the demo datastore in ``settings.home``. Cached: a second call
     finds every file already ingested and returns quickly. A datastore there that is not
-    empty and not the demo's is refused (:func:`check_demo_home`)."""
+    empty and not the demo's is refused (:func:`check_demo_store`)."""
     from litsynth.session import Litsynth
 
-    check_demo_home(settings)
     vectors = vectors_path()
     with Litsynth(settings, llm=False) as ls:
         store = ls.open_store()
+        check_demo_store(settings.home_path(), store.stats())
         if not rebuild_vectors and vectors.exists():
             store.import_vector_cache(vectors)
         for name, fmt in DEMO_FILES:
