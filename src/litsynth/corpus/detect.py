@@ -16,7 +16,7 @@ from litsynth.corpus.readers import FORMATS
 from litsynth.corpus.readers._xml import local_name
 from litsynth.corpus.text import (
     ReadFailure,
-    iter_text_blocks,
+    first_char,
     open_binary,
     open_text,
     read_text,
@@ -64,7 +64,7 @@ def detect_format(path: Path) -> str:
                 hint=f"litsynth ingests {SUPPORTED_FORMATS}; for a paper only available as "
                 f"{other}, ingest its metadata and abstract as JSONL",
             )
-        first = _first_char(path)
+        first = first_char(path, skip="\ufeff \t\r\n")
         if first == "<":
             fmt = _xml_format(path)
         elif first == "[":
@@ -74,8 +74,9 @@ def detect_format(path: Path) -> str:
         else:
             fmt = _csv_format(path)
     except ReadFailure as exc:
-        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
-        raise InputError(f"{where}: cannot read (truncated or damaged): {exc}") from exc
+        # A RecordError, so a folder ingest can report it with its line as it stands.
+        reason = f"cannot read (truncated or damaged): {exc}"
+        raise RecordError(str(path), exc.line, reason) from exc
     except _READ_ERRORS as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     if fmt is None:
@@ -94,16 +95,6 @@ def _other_type(path: Path) -> str | None:
         except ReadFailure:
             return None
     return next((name for magic, name in _OTHER_TYPES if head.startswith(magic)), None)
-
-
-def _first_char(path: Path) -> str:
-    """The first character that is not white space (ReadFailure when the file is damaged
-    before it)."""
-    for block in iter_text_blocks(path, 4096):
-        stripped = block.lstrip("\ufeff \t\r\n")
-        if stripped:
-            return stripped[0]
-    return ""
 
 
 def _xml_format(path: Path) -> str | None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -265,12 +264,9 @@ def _ingest_file(
             raise
         # A file found inside a folder whose format cannot be told: skip it, keep going. It is
         # not recorded as read, so running ingest on it again with --format reads it.
-        # The message already names the file (and maybe a line): keep it as the record's.
-        placed = re.match(rf"{re.escape(str(path))}(?::(\d+))?: (.*)", str(exc), re.DOTALL)
-        line, reason = (
-            (int(placed[1]) if placed[1] else None, placed[2]) if placed else (None, str(exc))
-        )
-        report.note_error(RecordError(str(path), line, reason), file)
+        if not isinstance(exc, RecordError):  # a damaged file's error already has its line
+            exc = RecordError(str(path), None, str(exc).removeprefix(f"{path}: "))
+        report.note_error(exc, file)
         bar.update(task, description=f"{path.name} (skipped: unknown format)")
         return
     if file.format not in XML_FORMATS:

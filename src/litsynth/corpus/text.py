@@ -106,6 +106,16 @@ def iter_text_blocks(path: Path, size: int = 1 << 16) -> Iterator[str]:
         yield rest
 
 
+def first_char(path: Path, skip: str | None = None) -> str:
+    """The first character of ``path``'s text not in ``skip`` (white space when ``None``), or
+    ``""``; :class:`ReadFailure` when the file is damaged before it."""
+    for block in iter_text_blocks(path, 4096):
+        stripped = block.lstrip(skip)
+        if stripped:
+            return stripped[0]
+    return ""
+
+
 def read_text(path: Path, limit: int | None = None) -> tuple[str, ReadFailure | None]:
     """The text of ``path`` (at least its first ``limit`` characters when given, else all of
     it) and ``None``; for a file that cannot be read to its end, the text before the damage

@@ -13,7 +13,7 @@ from litsynth.corpus.ids import make_paper_id, normalise_external_ids, paper_url
 from litsynth.corpus.text import (
     ReadFailure,
     clean_text,
-    iter_text_blocks,
+    first_char,
     open_text,
     read_text,
     unreadable_rest,
@@ -36,7 +36,7 @@ def iter_json_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | Record
     read to its end (a truncated ``.gz``) gives every record before the damage, then one
     :class:`~litsynth.errors.TruncatedFile` naming the line where reading stopped."""
     try:
-        if _first_char(path) == "[":
+        if first_char(path) == "[":
             yield from _array_records(path)
             return
         with open_text(path) as handle:
@@ -55,14 +55,6 @@ def iter_json_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | Record
     except ReadFailure as exc:
         error = unreadable_rest(path, exc)
         yield error.line or 0, error
-
-
-def _first_char(path: Path) -> str:
-    for block in iter_text_blocks(path, 4096):
-        stripped = block.lstrip()
-        if stripped:
-            return stripped[0]
-    return ""
 
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
