@@ -148,8 +148,6 @@ class Datastore:
         self._dense_generation = -1
         self._saved_generation = -1
         self._last_save = time.monotonic()
-        #: Set when FAISS could not build the index for the first vectors (see _add).
-        self._unbuildable_index = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -277,8 +275,9 @@ class Datastore:
             try:
                 total.add(self._add_batch(batch))
             except StoreError:
-                if self._unbuildable_index:
-                    self._forget_fingerprint_if_empty()
+                # E.g. FAISS cannot build index.factory for the first vectors: a store left
+                # without passages must not stay tied to the settings that failed.
+                self._forget_fingerprint_if_empty()
                 raise
         return total
 
@@ -317,8 +316,9 @@ class Datastore:
             stats.passages_removed = len(removed)
             if rowids or removed:
                 if len(vectors) and store.get_meta(conn, "dimension") is None:
-                    # The first vectors: the index must be buildable before they are committed.
-                    self._check_first_index(vectors.shape[1])
+                    # The first vectors: the index must be buildable before they are committed
+                    # (StoreError, and the transaction rolls back, when it is not).
+                    DenseIndex.create(self.settings.index.factory, vectors.shape[1])
                     store.set_meta(conn, "dimension", str(vectors.shape[1]))
                 gen = store.bump_generation(conn)
             else:
@@ -365,16 +365,6 @@ class Datastore:
         sources.pop(item.source, None)
         store.set_source_ids(conn, old_id, sources)
         return True, old_id
-
-    def _check_first_index(self, dimension: int) -> None:
-        """Raise StoreError when FAISS cannot build ``index.factory`` for ``dimension``; the
-        caller's transaction then rolls back. A store left without any passage forgets its
-        fingerprint, so settings that fix the factory can use it."""
-        try:
-            DenseIndex.create(self.settings.index.factory, dimension)
-        except StoreError:
-            self._unbuildable_index = True
-            raise
 
     def _forget_fingerprint_if_empty(self) -> None:
         """Drop the recorded fingerprint of a store that holds no passage yet."""
