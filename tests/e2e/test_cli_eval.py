@@ -11,17 +11,28 @@ from typer.testing import CliRunner
 from litsynth.cli import app
 
 
-def test_eval_retrieval_scores_a_run_and_compare_tabulates(tmp_path: Path) -> None:
+def _eval_retrieval(tmp_path: Path, qrels_lines: str, run_lines: str):  # type: ignore[no-untyped-def]
+    """``eval retrieval`` of a run against qrels (a BEIR TSV header is added); the result and
+    the output folder."""
     qrels = tmp_path / "qrels.tsv"
-    qrels.write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td9\t1\n")
+    qrels.write_text("query-id\tcorpus-id\tscore\n" + qrels_lines)
     run = tmp_path / "run.trec"
-    # q1: the relevant doc at rank 2 -> nDCG@10 = 1/log2(3); q2: never found -> 0
-    run.write_text("q1 Q0 d5 1 2.0 x\nq1 Q0 d1 2 1.0 x\nq2 Q0 d3 1 1.0 x\n")
+    run.write_text(run_lines)
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app, ["eval", "retrieval", "--qrels", str(qrels), "--run", str(run), "--out", str(out)]
     )
     assert result.exit_code == 0, result.stderr
+    return result, out
+
+
+def test_eval_retrieval_scores_a_run_and_compare_tabulates(tmp_path: Path) -> None:
+    # q1: the relevant doc at rank 2 -> nDCG@10 = 1/log2(3); q2: never found -> 0
+    _, out = _eval_retrieval(
+        tmp_path,
+        "q1\td1\t1\nq2\td9\t1\n",
+        "q1 Q0 d5 1 2.0 x\nq1 Q0 d1 2 1.0 x\nq2 Q0 d3 1 1.0 x\n",
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["num_queries"] == 2
     assert abs(metrics["ndcg@10"] - (1 / 1.5849625007211562) / 2) < 1e-9
@@ -32,15 +43,9 @@ def test_eval_retrieval_scores_a_run_and_compare_tabulates(tmp_path: Path) -> No
 
 
 def test_eval_retrieval_warns_about_skipped_lines(tmp_path: Path) -> None:
-    qrels = tmp_path / "qrels.tsv"
-    qrels.write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2 only-two-columns\n")
-    run = tmp_path / "run.trec"
-    run.write_text("q1 Q0 d1 1 1.0 x\n")
-    out = tmp_path / "out"
-    result = CliRunner().invoke(
-        app, ["eval", "retrieval", "--qrels", str(qrels), "--run", str(run), "--out", str(out)]
+    result, out = _eval_retrieval(
+        tmp_path, "q1\td1\t1\nq2 only-two-columns\n", "q1 Q0 d1 1 1.0 x\n"
     )
-    assert result.exit_code == 0, result.stderr
     assert json.loads((out / "metrics.json").read_text())["skipped_lines"] == 1
     assert "skipped 1 malformed input line(s)" in result.stderr
     assert "qrels.tsv:3" in (out / "report.md").read_text()
