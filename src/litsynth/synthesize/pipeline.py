@@ -192,8 +192,9 @@ def clean_lm_text(
     punctuation, markers outside ``1..n_ctxs`` removed; a text of markers alone becomes empty.
     ``titles`` (of the passages shown) are removed where copied as a sentence prefix; with
     ``truncated`` (the completion hit ``max_tokens``) the cut-off last sentence is dropped.
-    A sentence repeated word for word is kept once. Returns the text and the removed marker
-    numbers."""
+    Echoed prompt scaffolding goes (:func:`strip_prompt_echo`), and a sentence that repeats
+    an earlier one is kept once (:func:`drop_repeated_sentences`). Returns the text and the
+    removed marker numbers."""
     text = strip_reference_list(text.strip())
     if truncated:
         text = drop_unfinished_sentence(text)
