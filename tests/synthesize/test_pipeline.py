@@ -458,7 +458,8 @@ def test_clean_lm_text_and_reference_stripping() -> None:
 def test_clean_lm_text_drops_near_repeats_and_prompt_echo() -> None:
     near = (
         "Aspirin lowers the risk of ischemic stroke in older adults [1]. "
-        "Aspirin lowers the risk of ischemic strokes among older adults [2]. "
+        # one content word more than the first: a near repeat, not a word-for-word one
+        "Aspirin markedly lowers the risk of ischemic strokes among older adults [2]. "
         "Aspirin does not lower the risk of ischemic stroke in older adults [3]."
     )
     assert clean_lm_text(near, 3)[0] == (
